@@ -1,0 +1,122 @@
+//===- Device.h - Runtime API: load, bind, run, read, profile -*- C++ -*-===//
+//
+// The thin runtime over a verified Program. A `Device` executes programs; the
+// reference CPU emulator is the first backend (Emulator.h). Errors are
+// reported as `trnrt::Error` values with a one-line message; nothing throws
+// across this API and nothing executes after a failed check.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRN_RUNTIME_DEVICE_H
+#define TRN_RUNTIME_DEVICE_H
+
+#include "trn/runtime/ISA.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trnrt {
+
+/// A failure with a one-line, user-facing message ("where: what").
+struct Error {
+  std::string message;
+};
+
+/// Either a value or an Error.
+template <typename T> class Expected {
+public:
+  Expected(T v) : value_(std::move(v)) {}
+  Expected(Error e) : error_(std::move(e)) {}
+  explicit operator bool() const { return value_.has_value(); }
+  T &operator*() { return *value_; }
+  const T &operator*() const { return *value_; }
+  T *operator->() { return &*value_; }
+  const T *operator->() const { return &*value_; }
+  const Error &error() const { return *error_; }
+
+private:
+  std::optional<T> value_;
+  std::optional<Error> error_;
+};
+
+/// A host-side tensor: dtype, shape and packed little-endian bytes (the same
+/// layout as the program's HBM tensors and .npy payloads).
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> data;
+
+  uint64_t numElements() const;
+  static HostTensor fromF32(const std::vector<int64_t> &shape, const std::vector<float> &values);
+  /// Decodes any dtype to f32 values.
+  std::vector<float> toF32() const;
+};
+
+struct RunOptions {
+  /// Skip arithmetic; model time only (for huge programs).
+  bool timingOnly = false;
+  /// Race checker + uninitialised-read detection.
+  bool check = false;
+  /// Record a per-instruction trace for the profile.
+  bool recordTrace = false;
+};
+
+/// One executed instruction in the modeled timeline.
+struct TraceEvent {
+  QueueId queue = 0;
+  uint32_t index = 0;      // position in its queue
+  double startNs = 0, endNs = 0;
+  /// The instruction whose signal last satisfied a wait (queue, index), if any.
+  std::optional<std::pair<QueueId, uint32_t>> waitedOn;
+  uint32_t waitedSem = 0;
+};
+
+struct RunStats {
+  double totalNs = 0;
+  uint64_t totalCycles = 0;        // in TensorE clock cycles
+  double tensorEngineUtilization = 0; // achieved TensorE FLOPs / peak over the run
+  double tensorFlops = 0;
+  std::map<std::string, double> engineBusy; // queue name -> busy fraction 0..1
+  uint64_t dmaBytes = 0;
+  uint64_t instructions = 0;
+  std::string criticalQueue;       // the busiest queue
+  std::vector<TraceEvent> trace;   // when recordTrace
+};
+
+/// Everything a run produces.
+struct RunResult {
+  std::vector<HostTensor> outputs; // in program output order (empty if timingOnly)
+  RunStats stats;
+};
+
+class Device {
+public:
+  virtual ~Device() = default;
+  virtual std::string name() const = 0;
+  /// Runs a verified program on inputs given in the program's input order.
+  /// Inputs are checked against the signature (dtype, shape) first.
+  virtual Expected<RunResult> run(const Program &program, const std::vector<HostTensor> &inputs,
+                                  const RunOptions &options) = 0;
+};
+
+/// The reference CPU emulator backend.
+std::unique_ptr<Device> createEmulatorDevice();
+
+/// Writes the Chrome trace-event JSON profile of a run (opens in Perfetto):
+/// one track per queue, one slice per instruction with its operands, flow
+/// arrows for cross-queue semaphore dependencies. Returns an Error on I/O
+/// failure (no partial file is left behind).
+std::optional<Error> writeChromeTrace(const Program &program, const RunStats &stats,
+                                      const std::string &path);
+/// Stats as JSON: total_cycles, time_us, tensor_engine_utilization,
+/// engine_busy, dma_bytes, instructions, critical_queue.
+std::string statsToJson(const Program &program, const RunStats &stats);
+/// Readable table of the same (for --stats).
+std::string statsToTable(const Program &program, const RunStats &stats);
+
+} // namespace trnrt
+
+#endif // TRN_RUNTIME_DEVICE_H
