@@ -145,6 +145,8 @@ std::optional<ActFunc> parseActFunc(const std::string &name);
 /// partition, K <= 512, E8M0 scales per 32 contraction elements).
 enum class MatmulMode : uint8_t { Normal = 0, Fp8DoubleRow, Mx };
 const char *matmulModeName(MatmulMode m);
+/// "normal", "fp8_double_row", "mx".
+std::optional<MatmulMode> parseMatmulMode(const std::string &name);
 
 /// A scalar operand: an immediate or a per-partition column [P, 1] AP.
 struct ScalarOperand {
@@ -262,6 +264,7 @@ constexpr int kNumOpcodes = 12;
 /// Mnemonic as printed by trn-objdump and used in the trn dialect
 /// ("dma_copy", "matmul", "transpose", "activation", ...).
 const char *opcodeName(Opcode op);
+std::optional<Opcode> parseOpcode(const std::string &name);
 inline Opcode opcodeOf(const InstructionBody &b) { return static_cast<Opcode>(b.index()); }
 
 /// Engines allowed to execute an opcode (for the verifier and the scheduler).
@@ -291,6 +294,8 @@ struct Instruction {
 
 enum class TensorKind : uint8_t { Input = 0, Output, Constant, Scratch };
 const char *tensorKindName(TensorKind k);
+/// "input", "output", "constant", "scratch".
+std::optional<TensorKind> parseTensorKind(const std::string &name);
 
 /// An HBM tensor. Inputs and outputs form the I/O signature in order of
 /// appearance; constants carry their bytes (packed for FP8/FP4).
