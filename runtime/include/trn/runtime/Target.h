@@ -29,6 +29,14 @@ struct EngineModel {
   /// other elements per cycle relative to 128 lanes => 4x / 2x).
   double narrowFactor = 1.0;
   double wideFactor = 1.0;
+  /// Bit (1 << DType) set for the dtypes that run at narrowFactor; an
+  /// instruction gets narrowFactor only if all its data operands qualify.
+  uint32_t narrowDTypes = 0;
+
+  bool isNarrow(DType t) const { return (narrowDTypes >> static_cast<unsigned>(t)) & 1u; }
+  /// Element-rate multiplier relative to 1 element/partition/cycle for an
+  /// instruction whose data operands have the given dtypes.
+  double widthFactor(const std::vector<DType> &operands) const;
 };
 
 struct DmaModel {
@@ -39,6 +47,13 @@ struct DmaModel {
   double descriptorNs = 0;        // per DMA instruction (descriptor generation)
   uint64_t efficientBytesPerPartition = 2048; // efficient from this chunk size
   uint64_t fullRateBytesPerPartition = 4096;  // full rate from this chunk size
+
+  /// Bandwidth of one DMA queue in bytes/ns (= GB/s): core bandwidth split
+  /// evenly over the engines (one trnc DMA queue per engine).
+  double queueBytesPerNs() const { return bandwidthGBps / numEngines; }
+  /// Fraction of queueBytesPerNs() achieved when every contiguous run is
+  /// `runBytes` long: min(1, runBytes / fullRateBytesPerPartition).
+  double efficiency(uint64_t runBytes) const;
 };
 
 struct Target {
@@ -104,13 +119,44 @@ struct Target {
   bool engineSupportsDType(Engine e, DType t) const;
   /// Whether `mode` matmul is available, and its operand dtypes legal.
   bool supportsMatmulMode(MatmulMode m) const;
+  /// Legal data dtype of a stationary/moving operand in `mode` (false if the
+  /// mode is unsupported). E8M0 is never data; see isLegalMatmulScale.
+  bool isLegalMatmulOperand(MatmulMode m, DType t) const;
+  /// Legal MX scale dtype (E8M0, Mx mode only).
+  bool isLegalMatmulScale(MatmulMode m, DType t) const;
+  /// Legal PSUM output dtype of matmul (F32; v4 also BF16).
+  bool isLegalMatmulOutput(DType t) const;
+  /// Largest contraction K of one matmul: partitions x rows per partition.
+  unsigned maxContraction(MatmulMode m) const {
+    return numPartitions * matmulRowsPerPartition(m);
+  }
+  /// Largest moving free size N for a matmul writing `out` to PSUM.
+  unsigned maxMovingFreeFor(DType out) const;
+  /// The allowed start partitions for `count` partitions (empty if count is
+  /// 0 or exceeds numPartitions).
+  std::vector<uint32_t> legalStarts(uint32_t count) const;
+  /// Per-core share of the chip's HBM bandwidth (derived).
+  double hbmBandwidthPerCoreGBps() const { return hbmBandwidthGBps / coresPerChip; }
   /// Contraction rows per partition for the mode: 1, 2 (double-row), 4 (MX).
   static unsigned matmulRowsPerPartition(MatmulMode m);
 
   /// Modeled duration in engine cycles of `inst` run on queue `q`, and in
   /// nanoseconds (cycles / engine clock; DMA computed directly in ns).
+  /// For DMA queues cycles() returns nanoseconds (a notional 1 GHz clock).
   double cycles(const Instruction &inst, QueueId q) const;
+  /// DMA instructions that wait on a semaphore pay the cross-engine trigger
+  /// latency (dma.fixedLatencyNs); this overload assumes they do iff
+  /// `inst.waits` is non-empty.
   double durationNs(const Instruction &inst, QueueId q) const;
+  /// As above with the trigger decided by the caller (the emulator knows
+  /// whether the DMA was actually released by a semaphore).
+  double durationNs(const Instruction &inst, QueueId q, bool semaphoreTriggered) const;
+  /// DMA transfer model: [semaphore latency] + descriptor cost +
+  /// bytes / (queueBytesPerNs * efficiency(runBytes)).
+  double dmaDurationNs(uint64_t bytes, uint64_t runBytes, bool semaphoreTriggered) const;
+  /// Longest contiguous byte run the DMA walks in one partition/row of `ap`
+  /// (capped at the bytes per partition).
+  static uint64_t contiguousRunBytes(const AccessPattern &ap);
   /// FLOPs performed by a matmul (2*K*M*N) or transpose (0); 0 otherwise.
   static double flops(const Instruction &inst);
   /// Peak TensorE FLOP/s for the dtype path (bf16 rate for Normal 8/16-bit,
