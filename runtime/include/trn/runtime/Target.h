@@ -78,12 +78,12 @@ struct Target {
   unsigned maxMovingFreeBf16Out = 512;    // v4: 8192 bf16 outputs
   bool movingMayExceedBank = false;       // v4: moving free up to 4096 fp32
   unsigned maxMovingFreeV4Fp32 = 0;
-  bool hasFp8DoubleRow = false;           // v3
+  bool hasFp8DoubleRow = false;           // v3 and v4 ([ISA] nc_matmul perf_mode)
   bool hasMxMatmul = false;               // v4
   bool hasQuantizeMx = false;             // v4 VectorE
   bool psumBf16Accumulate = false;        // v4
   double peakBf16TFlops = 0;              // per core, dense
-  double peakFp8TFlops = 0;
+  double peakFp8TFlops = 0;               // fastest fp8 path: v2 normal, v3 double-row, v4 MX
   double peakFp32TFlops = 0;
 
   EngineModel pe, act, dve, pool;
