@@ -1,0 +1,465 @@
+//===- Emulator.cpp - The reference CPU emulator device -------------------===//
+//
+// Event-driven execution (docs/emulator.md): every queue runs its
+// instructions in order; an instruction starts once its queue is free and all
+// its semaphore waits hold (sem >= value); it lasts Target::durationNs; at
+// completion its effects are applied and its signals increment their
+// semaphores. Completions are processed in (time, queue id) order, so results
+// and timing are deterministic. Checks (bounds, deadlock, uninitialised reads,
+// races) fail the run with a one-line Error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmulatorInternal.h"
+#include "RaceChecker.h"
+
+#include "trn/runtime/Device.h"
+#include "trn/runtime/Numerics.h"
+#include "trn/runtime/Target.h"
+#include "trn/runtime/Trnx.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+namespace trnrt {
+
+//===----------------------------------------------------------------------===//
+// HostTensor
+//===----------------------------------------------------------------------===//
+
+uint64_t HostTensor::numElements() const {
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    n *= d > 0 ? static_cast<uint64_t>(d) : 0;
+  return n;
+}
+
+HostTensor HostTensor::fromF32(const std::vector<int64_t> &shape,
+                               const std::vector<float> &values) {
+  HostTensor t;
+  t.dtype = DType::F32;
+  t.shape = shape;
+  t.data.resize(values.size() * sizeof(float));
+  if (!values.empty())
+    std::memcpy(t.data.data(), values.data(), t.data.size());
+  return t;
+}
+
+std::vector<float> HostTensor::toF32() const {
+  uint64_t n = numElements();
+  // Never read past the bytes actually present.
+  const uint64_t bits = dtypeBits(dtype);
+  if (bits && n * bits > data.size() * 8)
+    n = data.size() * 8 / bits;
+  std::vector<float> out(n);
+  if (n)
+    decodeToF32(dtype, data.data(), 0, out.data(), n);
+  return out;
+}
+
+namespace {
+
+using emu::Memory;
+using emu::VectorClock;
+using emu::Walk;
+
+std::string where(QueueId q, uint32_t i, const Instruction &inst) {
+  return queueName(q) + "[" + std::to_string(i) + "] " + opcodeName(inst.opcode());
+}
+
+std::string shapeString(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+class EmulatorDevice final : public Device {
+public:
+  std::string name() const override { return "emulator"; }
+  Expected<RunResult> run(const Program &program, const std::vector<HostTensor> &inputs,
+                          const RunOptions &options) override;
+};
+
+/// Per-queue scheduling state.
+struct QueueState {
+  const Queue *queue = nullptr;
+  uint32_t pc = 0, n = 0;
+  bool running = false;
+  double start = 0, end = 0, busy = 0;
+  double freeAt = 0; // completion time of the previous instruction
+  std::vector<double> durations; // NaN for DMA copies (priced at start)
+  std::optional<std::pair<QueueId, uint32_t>> waitedOn;
+  uint32_t waitedSem = 0;
+  bool finished() const { return !running && pc >= n; }
+};
+
+/// One semaphore increment (for the trace's "waited on" attribution).
+struct Increment {
+  QueueId queue;
+  uint32_t index;
+  double time;
+  uint64_t seq;
+};
+
+} // namespace
+
+Expected<RunResult> EmulatorDevice::run(const Program &program,
+                                        const std::vector<HostTensor> &inputs,
+                                        const RunOptions &options) {
+  if (auto err = verifyProgram(program))
+    return *err;
+  const Target *target = Target::get(program.target);
+  if (!target)
+    return Error{"unknown target '" + program.target + "'"};
+
+  // --- Inputs against the signature ------------------------------------------
+  const std::vector<uint32_t> inIdx = program.inputIndices();
+  if (inputs.size() != inIdx.size())
+    return Error{"program '" + program.name + "' takes " + std::to_string(inIdx.size()) +
+                 " inputs, got " + std::to_string(inputs.size())};
+  for (size_t i = 0; i < inIdx.size(); ++i) {
+    const TensorDecl &d = program.tensors[inIdx[i]];
+    const HostTensor &h = inputs[i];
+    if (h.dtype != d.dtype || h.shape != d.shape)
+      return Error{"input " + std::to_string(i) + " ('" + d.name + "'): expected " +
+                   dtypeName(d.dtype) + shapeString(d.shape) + ", got " + dtypeName(h.dtype) +
+                   shapeString(h.shape)};
+    if (h.data.size() != d.byteSize())
+      return Error{"input " + std::to_string(i) + " ('" + d.name + "'): expected " +
+                   std::to_string(d.byteSize()) + " bytes, got " + std::to_string(h.data.size())};
+  }
+
+  // --- Queues, bounds, durations, semaphores -----------------------------------
+  QueueState qs[kMaxQueues];
+  uint32_t numSems = program.numSemaphores;
+  for (const Queue &q : program.queues) {
+    if (q.id >= kMaxQueues)
+      return Error{"queue id " + std::to_string(q.id) + " out of range"};
+    if (qs[q.id].queue)
+      return Error{"queue " + queueName(q.id) + " appears twice"};
+    qs[q.id].queue = &q;
+    qs[q.id].n = static_cast<uint32_t>(q.instructions.size());
+    for (const Instruction &inst : q.instructions) {
+      for (const SemWait &w : inst.waits)
+        numSems = std::max(numSems, w.sem + 1);
+      for (uint32_t s : inst.signals)
+        numSems = std::max(numSems, s + 1);
+    }
+  }
+  std::vector<uint64_t> signalsPerSem(numSems, 0);
+  RunStats stats;
+  double peakNormalisedNs = 0; // sum over matmuls of flops / peak(path)
+  for (QueueState &st : qs) {
+    if (!st.queue)
+      continue;
+    const QueueId qid = st.queue->id;
+    st.durations.resize(st.n);
+    for (uint32_t i = 0; i < st.n; ++i) {
+      const Instruction &inst = st.queue->instructions[i];
+      for (const emu::Operand &op : emu::operandsOf(inst)) {
+        Walk w;
+        if (auto err = emu::resolveWalk(*op.ap, *target, program, w))
+          return Error{where(qid, i, inst) + ": " + op.role + ": " + *err};
+      }
+      // DMA copies pay the semaphore trigger latency only when a semaphore
+      // actually released them: priced when they start.
+      const bool isDma = inst.opcode() == Opcode::DmaCopy;
+      const double d = target->durationNs(inst, qid, isDma);
+      if (!(d >= 0) || !std::isfinite(d))
+        return Error{where(qid, i, inst) + ": cost model gave an invalid duration"};
+      st.durations[i] = isDma ? std::numeric_limits<double>::quiet_NaN() : d;
+      for (uint32_t s : inst.signals)
+        ++signalsPerSem[s];
+      const double fl = Target::flops(inst);
+      stats.tensorFlops += fl;
+      if (const auto *mm = std::get_if<Matmul>(&inst.body); mm && fl > 0) {
+        const DType opnd = (mm->stationary.dtype == DType::F32 || mm->moving.dtype == DType::F32)
+                               ? DType::F32
+                               : mm->stationary.dtype;
+        const double peak = target->peakTensorFlopsPerNs(mm->mode, opnd);
+        if (peak > 0)
+          peakNormalisedNs += fl / peak;
+      }
+      if (const auto *dma = std::get_if<DmaCopy>(&inst.body))
+        stats.dmaBytes += dtypeBytes(dma->src.dtype, dma->src.numElements());
+    }
+  }
+  // Waits that no execution can ever satisfy.
+  for (const QueueState &st : qs) {
+    if (!st.queue)
+      continue;
+    for (uint32_t i = 0; i < st.n; ++i) {
+      const Instruction &inst = st.queue->instructions[i];
+      for (const SemWait &w : inst.waits) {
+        if (w.value <= signalsPerSem[w.sem])
+          continue;
+        if (signalsPerSem[w.sem] == 0)
+          return Error{where(st.queue->id, i, inst) + ": waits on sem " + std::to_string(w.sem) +
+                       " >= " + std::to_string(w.value) +
+                       " but no instruction signals sem " + std::to_string(w.sem)};
+        return Error{where(st.queue->id, i, inst) + ": waits on sem " + std::to_string(w.sem) +
+                     " >= " + std::to_string(w.value) + " but only " +
+                     std::to_string(signalsPerSem[w.sem]) +
+                     " signals of it exist: it can never be satisfied"};
+      }
+    }
+  }
+
+  // --- Memory -----------------------------------------------------------------
+  const bool data = !options.timingOnly;
+  const bool check = options.check && data;
+  Memory mem;
+  mem.target = target;
+  mem.program = &program;
+  mem.sbufPitch = target->sbufBytesPerPartition;
+  mem.psumPitch = target->psumBytesPerPartition();
+  mem.trackInit = check;
+  if (data) {
+    mem.sbuf.assign(mem.sbufPitch * target->numPartitions, 0);
+    mem.psum.assign(mem.psumPitch * target->numPartitions, 0);
+    mem.hbm.resize(program.tensors.size());
+    if (check) {
+      mem.sbufInit.assign(mem.sbuf.size(), 0);
+      mem.psumInit.assign(mem.psum.size(), 0);
+      mem.hbmInit.resize(program.tensors.size());
+    }
+    size_t nextInput = 0;
+    for (size_t t = 0; t < program.tensors.size(); ++t) {
+      const TensorDecl &d = program.tensors[t];
+      std::vector<uint8_t> &buf = mem.hbm[t];
+      bool initialised = false;
+      switch (d.kind) {
+      case TensorKind::Input:
+        buf = inputs[nextInput++].data;
+        initialised = true;
+        break;
+      case TensorKind::Constant:
+        if (d.data.size() != d.byteSize())
+          return Error{"constant '" + d.name + "' has " + std::to_string(d.data.size()) +
+                       " bytes, expected " + std::to_string(d.byteSize())};
+        buf = d.data;
+        initialised = true;
+        break;
+      case TensorKind::Output:
+      case TensorKind::Scratch:
+        buf.assign(d.byteSize(), 0);
+        break;
+      }
+      if (check)
+        mem.hbmInit[t].assign(buf.size(), initialised ? 1 : 0);
+    }
+  }
+  emu::Executor exec(mem);
+  std::optional<emu::RaceChecker> races;
+  if (check)
+    races.emplace(program, *target);
+
+  // --- Event loop -------------------------------------------------------------
+  std::vector<uint32_t> semCount(numSems, 0);
+  std::vector<std::vector<VectorClock>> semPrefix(check ? numSems : 0); // joins of 1..k
+  std::vector<std::vector<Increment>> semLog(numSems);
+  VectorClock vc[kMaxQueues] = {};
+  uint64_t incrementSeq = 0;
+  double now = 0;
+
+  auto fail = [&](QueueId q, uint32_t i, const std::string &msg) -> Expected<RunResult> {
+    return Error{where(q, i, qs[q].queue->instructions[i]) + ": " + msg};
+  };
+
+  for (;;) {
+    // Start every queue whose head can start now (queue id order).
+    for (unsigned q = 0; q < kMaxQueues; ++q) {
+      QueueState &st = qs[q];
+      if (!st.queue || st.running || st.pc >= st.n)
+        continue;
+      const Instruction &inst = st.queue->instructions[st.pc];
+      bool ready = true;
+      for (const SemWait &w : inst.waits)
+        if (semCount[w.sem] < w.value) {
+          ready = false;
+          break;
+        }
+      if (!ready)
+        continue;
+      // The wait satisfied last (latest increment; ties: the later one).
+      const Increment *last = nullptr;
+      uint32_t lastSem = 0;
+      for (const SemWait &w : inst.waits) {
+        if (w.value == 0)
+          continue;
+        const Increment &inc = semLog[w.sem][w.value - 1];
+        if (!last || inc.time > last->time || (inc.time == last->time && inc.seq > last->seq)) {
+          last = &inc;
+          lastSem = w.sem;
+        }
+      }
+      double dur = st.durations[st.pc];
+      if (std::isnan(dur)) // a DMA: triggered iff the queue actually blocked on a semaphore
+        dur = target->durationNs(inst, static_cast<QueueId>(q), last && last->time > st.freeAt);
+      st.running = true;
+      st.start = now;
+      st.end = now + dur;
+      if (check) {
+        vc[q][q] = st.pc + 1;
+        for (const SemWait &w : inst.waits)
+          if (w.value > 0)
+            emu::joinInto(vc[q], semPrefix[w.sem][w.value - 1]);
+      }
+      st.waitedOn.reset();
+      st.waitedSem = 0;
+      if (last) {
+        st.waitedOn = std::make_pair(last->queue, last->index);
+        st.waitedSem = lastSem;
+      }
+    }
+    // The next completion: earliest end, ties by queue id.
+    int next = -1;
+    for (unsigned q = 0; q < kMaxQueues; ++q)
+      if (qs[q].running && (next < 0 || qs[q].end < qs[next].end))
+        next = static_cast<int>(q);
+    if (next < 0)
+      break;
+    const QueueId q = static_cast<QueueId>(next);
+    QueueState &st = qs[q];
+    const uint32_t idx = st.pc;
+    const Instruction &inst = st.queue->instructions[idx];
+    now = st.end;
+
+    if (data) {
+      std::vector<emu::Operand> ops;
+      if (check) {
+        ops = emu::operandsOf(inst);
+        for (const emu::Operand &op : ops) {
+          if (op.write)
+            continue;
+          Walk w;
+          emu::resolveWalk(*op.ap, *target, program, w);
+          emu::attachMemory(w, *op.ap, mem);
+          if (auto bad = emu::firstUninitialised(w)) {
+            std::ostringstream os;
+            os << "uninitialised read: " << op.role << " "
+               << emu::describeFootprint(*op.ap, w, program);
+            if (op.ap->space == MemSpace::HBM)
+              os << ": byte " << bad->second << " of '" << program.tensors[op.ap->tensor].name
+                 << "' was never written";
+            else {
+              const uint64_t pitch =
+                  op.ap->space == MemSpace::SBUF ? mem.sbufPitch : mem.psumPitch;
+              os << ": partition " << bad->second / pitch << " byte " << bad->second % pitch
+                 << " was never written";
+            }
+            return fail(q, idx, os.str());
+          }
+        }
+        if (auto race = races->access(q, idx, inst, vc[q]))
+          return Error{*race};
+      }
+      if (auto err = exec.execute(inst))
+        return fail(q, idx, *err);
+      if (check) {
+        for (const emu::Operand &op : ops) {
+          if (!op.write)
+            continue;
+          Walk w;
+          emu::resolveWalk(*op.ap, *target, program, w);
+          emu::attachMemory(w, *op.ap, mem);
+          emu::markInitialised(w);
+        }
+      }
+    }
+
+    for (uint32_t s : inst.signals) {
+      ++semCount[s];
+      if (check) {
+        VectorClock joined = semPrefix[s].empty() ? VectorClock{} : semPrefix[s].back();
+        emu::joinInto(joined, vc[q]);
+        semPrefix[s].push_back(joined);
+      }
+      semLog[s].push_back({q, idx, now, incrementSeq++});
+    }
+    if (options.recordTrace) {
+      TraceEvent ev;
+      ev.queue = q;
+      ev.index = idx;
+      ev.startNs = st.start;
+      ev.endNs = st.end;
+      ev.waitedOn = st.waitedOn;
+      ev.waitedSem = st.waitedSem;
+      stats.trace.push_back(ev);
+    }
+    st.busy += st.end - st.start;
+    st.freeAt = st.end;
+    st.running = false;
+    ++st.pc;
+    ++stats.instructions;
+
+    if (check) {
+      // An access retires once every unfinished queue has observed it.
+      VectorClock minObs;
+      minObs.fill(std::numeric_limits<uint32_t>::max());
+      for (unsigned qa = 0; qa < kMaxQueues; ++qa)
+        for (unsigned qo = 0; qo < kMaxQueues; ++qo)
+          if (qo != qa && qs[qo].queue && !qs[qo].finished())
+            minObs[qa] = std::min(minObs[qa], vc[qo][qa]);
+      races->retire(minObs);
+    }
+  }
+
+  // --- Deadlock ---------------------------------------------------------------
+  std::string blocked;
+  for (unsigned q = 0; q < kMaxQueues; ++q) {
+    const QueueState &st = qs[q];
+    if (!st.queue || st.pc >= st.n)
+      continue;
+    const Instruction &inst = st.queue->instructions[st.pc];
+    blocked += blocked.empty() ? "" : "; ";
+    blocked += where(static_cast<QueueId>(q), st.pc, inst) + " waits on";
+    bool first = true;
+    for (const SemWait &w : inst.waits) {
+      if (semCount[w.sem] >= w.value)
+        continue;
+      blocked += std::string(first ? "" : ",") + " sem " + std::to_string(w.sem) + " (value " +
+                 std::to_string(semCount[w.sem]) + ", needs " + std::to_string(w.value) + ")";
+      first = false;
+    }
+  }
+  if (!blocked.empty())
+    return Error{"deadlock at " + std::to_string(now) + " ns: no queue can progress: " + blocked};
+
+  // --- Stats ------------------------------------------------------------------
+  stats.totalNs = now;
+  stats.totalCycles = static_cast<uint64_t>(std::llround(now * target->pe.clockGHz));
+  stats.tensorEngineUtilization = now > 0 ? peakNormalisedNs / now : 0.0;
+  double bestBusy = -1;
+  for (unsigned q = 0; q < kMaxQueues; ++q) {
+    const QueueState &st = qs[q];
+    if (!st.queue)
+      continue;
+    const std::string qn = queueName(static_cast<QueueId>(q));
+    stats.engineBusy[qn] = now > 0 ? st.busy / now : 0.0;
+    if (st.n > 0 && st.busy > bestBusy) {
+      bestBusy = st.busy;
+      stats.criticalQueue = qn;
+    }
+  }
+
+  RunResult result;
+  result.stats = std::move(stats);
+  if (data)
+    for (uint32_t t : program.outputIndices()) {
+      HostTensor h;
+      h.dtype = program.tensors[t].dtype;
+      h.shape = program.tensors[t].shape;
+      h.data = std::move(mem.hbm[t]);
+      result.outputs.push_back(std::move(h));
+    }
+  return result;
+}
+
+std::unique_ptr<Device> createEmulatorDevice() { return std::make_unique<EmulatorDevice>(); }
+
+} // namespace trnrt

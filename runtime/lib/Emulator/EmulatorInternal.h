@@ -1,0 +1,161 @@
+//===- EmulatorInternal.h - Private pieces of the reference CPU emulator -*- C++ -*-===//
+//
+// Machine state, access-pattern walkers (gather/scatter with fast paths), the
+// instruction semantics (Semantics.cpp) and the dynamic checkers (Checks.cpp).
+// Not installed; only the emulator's sources and tests include it.
+//
+// Addressing units: byte-sized dtypes are addressed in bytes, FP4 (packed two
+// per byte, element 2i in the low nibble) in nibbles. A `Walk` is an access
+// pattern resolved against a memory: row p starts at `base + p * pitch` units,
+// and the coalesced free dims (outermost first) walk the row.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRN_RUNTIME_LIB_EMULATOR_EMULATORINTERNAL_H
+#define TRN_RUNTIME_LIB_EMULATOR_EMULATORINTERNAL_H
+
+#include "trn/runtime/Device.h"
+#include "trn/runtime/ISA.h"
+#include "trn/runtime/Target.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trnrt {
+namespace emu {
+
+/// The device memories of one run. HBM is one byte buffer per program tensor.
+/// The `*Init` shadows (one byte per data byte, 1 = written) exist only when
+/// uninitialised-read detection is on.
+struct Memory {
+  const Target *target = nullptr;
+  const Program *program = nullptr;
+  uint64_t sbufPitch = 0, psumPitch = 0; // bytes per partition
+  std::vector<uint8_t> sbuf, psum;
+  std::vector<std::vector<uint8_t>> hbm;
+  bool trackInit = false;
+  std::vector<uint8_t> sbufInit, psumInit;
+  std::vector<std::vector<uint8_t>> hbmInit;
+};
+
+/// An access pattern resolved to addressing units (see file comment). `mem`
+/// and `shadow` are null for a footprint-only walk (no memory attached).
+struct Walk {
+  uint8_t *mem = nullptr;
+  uint8_t *shadow = nullptr;
+  DType dtype = DType::F32;
+  bool nibble = false;  // FP4: units are nibbles
+  unsigned eb = 4;      // units per element (1 for FP4)
+  uint32_t P = 0;       // partitions (rows)
+  uint64_t E = 0;       // elements per partition
+  int64_t base = 0;     // units of row 0
+  int64_t pitch = 0;    // units between rows
+  int nd = 1;           // coalesced free dims (>= 1)
+  int64_t size[kMaxFreeDims] = {1, 1, 1, 1};
+  int64_t stride[kMaxFreeDims] = {0, 0, 0, 0}; // units
+  /// Lowest and one-past-highest unit touched relative to a row's start.
+  int64_t lo = 0, hi = 0;
+
+  bool contiguous() const { return nd == 1 && (stride[0] == eb || size[0] == 1); }
+};
+
+/// Memory extent (in units) of an AP's space: per-partition bytes for
+/// SBUF/PSUM, the tensor's size for HBM. `partitions` is the row count of the
+/// space (128 on chip, 1 for HBM).
+struct SpaceExtent {
+  uint64_t unitsPerRow = 0;
+  uint32_t partitions = 0;
+};
+
+/// Resolves `ap` into a walk (no memory attached) and checks it lies inside
+/// its memory. Returns a description of the violation on failure.
+std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &target,
+                                       const Program &program, Walk &out);
+/// Attaches memory (and shadow, when tracked) to a resolved walk.
+void attachMemory(Walk &w, const AccessPattern &ap, Memory &m);
+
+/// Calls f(unitOffset, count, unitStride, flatPosition) for every innermost run
+/// of row p (unitOffset is absolute within the memory).
+template <typename F> inline void forEachRun(const Walk &w, uint32_t p, F &&f) {
+  const int d = w.nd - 1;
+  const int64_t n = w.size[d], s = w.stride[d];
+  int64_t idx[kMaxFreeDims] = {0, 0, 0, 0};
+  int64_t off = w.base + static_cast<int64_t>(p) * w.pitch;
+  uint64_t pos = 0;
+  for (;;) {
+    f(off, n, s, pos);
+    pos += static_cast<uint64_t>(n);
+    int k = d - 1;
+    for (; k >= 0; --k) {
+      off += w.stride[k];
+      if (++idx[k] < w.size[k])
+        break;
+      off -= w.stride[k] * w.size[k];
+      idx[k] = 0;
+    }
+    if (k < 0)
+      return;
+  }
+}
+
+/// Gather/scatter between a walk and a dense row-major [P][E] buffer.
+/// `tmp` is scratch reused between calls.
+void gatherF32(const Walk &w, float *out, std::vector<uint8_t> &tmp);
+void scatterF32(const Walk &w, const float *in, std::vector<uint8_t> &tmp);
+/// Raw element copies (no conversion) into/out of a packed buffer in the
+/// walk's dtype layout (FP4: two per byte, element i in nibble i).
+void gatherRaw(const Walk &w, uint8_t *out);
+void scatterRaw(const Walk &w, const uint8_t *in);
+
+/// The first byte of `w` whose shadow is 0, as (row, absolute byte), if any.
+std::optional<std::pair<uint32_t, uint64_t>> firstUninitialised(const Walk &w);
+void markInitialised(const Walk &w);
+
+/// One operand access of an instruction (for the checkers).
+struct Operand {
+  const AccessPattern *ap = nullptr;
+  const char *role = "";
+  bool write = false;
+};
+/// Every operand of `inst`; reads first, then writes. An accumulating matmul
+/// reads and writes its dst (listed twice).
+std::vector<Operand> operandsOf(const Instruction &inst);
+
+/// Executes the arithmetic of one instruction. Scratch buffers are reused
+/// across calls. Returns a message on a semantic problem the verifier cannot
+/// see (shape mismatches are reported as errors, never guessed).
+class Executor {
+public:
+  Executor(Memory &m) : m_(m) {}
+  std::optional<std::string> execute(const Instruction &inst);
+
+private:
+  Walk walk(const AccessPattern &ap);
+  std::optional<std::string> dmaCopy(const DmaCopy &op);
+  std::optional<std::string> matmul(const Matmul &op);
+  std::optional<std::string> transpose(const Transpose &op);
+  std::optional<std::string> activation(const Activation &op);
+  std::optional<std::string> tensorTensor(const TensorTensor &op);
+  std::optional<std::string> tensorScalar(const TensorScalar &op);
+  std::optional<std::string> tensorReduce(const TensorReduce &op);
+  std::optional<std::string> tensorCopy(const TensorCopy &op);
+  std::optional<std::string> select(const Select &op);
+  std::optional<std::string> iota(const Iota &op);
+  std::optional<std::string> memset(const Memset &op);
+  std::optional<std::string> quantizeMx(const QuantizeMx &op);
+  std::optional<std::string> scalarColumn(const ScalarOperand &s, uint32_t P,
+                                          std::vector<float> &out, const char *what);
+
+  Memory &m_;
+  std::vector<float> f0_, f1_, f2_, f3_, f4_;
+  std::vector<uint8_t> raw_, tmp_;
+};
+
+/// Human-readable "sbuf p[0:128] bytes [a,b)" / "hbm 'x' bytes [a,b)" for an AP.
+std::string describeFootprint(const AccessPattern &ap, const Walk &w, const Program &program);
+
+} // namespace emu
+} // namespace trnrt
+
+#endif // TRN_RUNTIME_LIB_EMULATOR_EMULATORINTERNAL_H

@@ -1,0 +1,626 @@
+//===- Semantics.cpp - Functional semantics of every instruction -----------===//
+//
+// Every instruction reads its operands into dense f32 [P][E] buffers
+// (Numerics decodeToF32), computes in FP32 and stores with encodeFromF32
+// (saturating policy). Raw copies (dma_copy, same-dtype tensor_copy) move bytes
+// unchanged. Matmul runs OpenBLAS sgemm, directly on SBUF/PSUM memory when the
+// operands are contiguous f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmulatorInternal.h"
+
+#include "trn/runtime/Numerics.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace trnrt {
+namespace emu {
+
+namespace {
+
+#define TRY(expr)                                                                                  \
+  do {                                                                                             \
+    if (auto _e = (expr))                                                                          \
+      return _e;                                                                                   \
+  } while (0)
+
+inline float maxProp(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return a + b; // NaN propagates (IEEE 754-2019 maximum)
+  return a > b ? a : (b > a ? b : (std::signbit(a) ? b : a)); // max(-0, +0) = +0
+}
+inline float minProp(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return a + b;
+  return a < b ? a : (b < a ? b : (std::signbit(a) ? a : b)); // min(-0, +0) = -0
+}
+
+/// Calls body(f) with f the binary function of `op` (one instantiation per op,
+/// so the element loops contain no dispatch).
+template <typename Body> void dispatchAlu(AluOp op, Body &&body) {
+  switch (op) {
+  case AluOp::Add: body([](float x, float y) { return x + y; }); break;
+  case AluOp::Sub: body([](float x, float y) { return x - y; }); break;
+  case AluOp::Mul: body([](float x, float y) { return x * y; }); break;
+  case AluOp::Div: body([](float x, float y) { return x / y; }); break;
+  case AluOp::Max: body([](float x, float y) { return maxProp(x, y); }); break;
+  case AluOp::Min: body([](float x, float y) { return minProp(x, y); }); break;
+  case AluOp::Pow: body([](float x, float y) { return std::pow(x, y); }); break;
+  case AluOp::IsEq: body([](float x, float y) { return x == y ? 1.0f : 0.0f; }); break;
+  case AluOp::IsNe: body([](float x, float y) { return x != y ? 1.0f : 0.0f; }); break;
+  case AluOp::IsLt: body([](float x, float y) { return x < y ? 1.0f : 0.0f; }); break;
+  case AluOp::IsLe: body([](float x, float y) { return x <= y ? 1.0f : 0.0f; }); break;
+  case AluOp::IsGt: body([](float x, float y) { return x > y ? 1.0f : 0.0f; }); break;
+  case AluOp::IsGe: body([](float x, float y) { return x >= y ? 1.0f : 0.0f; }); break;
+  case AluOp::And:
+    body([](float x, float y) { return (x != 0.0f && y != 0.0f) ? 1.0f : 0.0f; });
+    break;
+  case AluOp::Or:
+    body([](float x, float y) { return (x != 0.0f || y != 0.0f) ? 1.0f : 0.0f; });
+    break;
+  case AluOp::Bypass: body([](float x, float) { return x; }); break;
+  }
+}
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+template <typename Body> void dispatchAct(ActFunc f, Body &&body) {
+  switch (f) {
+  case ActFunc::Identity: body([](float x) { return x; }); break;
+  case ActFunc::Relu: body([](float x) { return x < 0.0f ? 0.0f : x; }); break;
+  case ActFunc::Gelu:
+    body([](float x) {
+      if (x == kNegInf)
+        return -0.0f; // the limit; 0.5*x*(1+erf(x)) would give -inf*0 = NaN
+      return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f));
+    });
+    break;
+  case ActFunc::GeluTanh:
+    body([](float x) {
+      if (x == kNegInf)
+        return -0.0f;
+      const float inner = 0.79788456080286535588f * (x + 0.044715f * x * x * x);
+      return 0.5f * x * (1.0f + std::tanh(inner));
+    });
+    break;
+  case ActFunc::Silu:
+    body([](float x) {
+      if (x == kNegInf)
+        return -0.0f;
+      return x / (1.0f + std::exp(-x));
+    });
+    break;
+  case ActFunc::Sigmoid: body([](float x) { return 1.0f / (1.0f + std::exp(-x)); }); break;
+  case ActFunc::Tanh: body([](float x) { return std::tanh(x); }); break;
+  case ActFunc::Exp: body([](float x) { return std::exp(x); }); break;
+  case ActFunc::Log: body([](float x) { return std::log(x); }); break;
+  case ActFunc::Sqrt: body([](float x) { return std::sqrt(x); }); break;
+  case ActFunc::Rsqrt: body([](float x) { return 1.0f / std::sqrt(x); }); break;
+  case ActFunc::Square: body([](float x) { return x * x; }); break;
+  case ActFunc::Reciprocal: body([](float x) { return 1.0f / x; }); break;
+  case ActFunc::Erf: body([](float x) { return std::erf(x); }); break;
+  case ActFunc::Abs: body([](float x) { return std::fabs(x); }); break;
+  }
+}
+
+std::string shapeStr(uint32_t P, uint64_t E) {
+  return "[" + std::to_string(P) + ", " + std::to_string(E) + "]";
+}
+
+std::optional<std::string> sameShape(const Walk &a, const char *an, const Walk &b,
+                                     const char *bn) {
+  if (a.P == b.P && a.E == b.E)
+    return std::nullopt;
+  return std::string(an) + " " + shapeStr(a.P, a.E) + " and " + bn + " " + shapeStr(b.P, b.E) +
+         " differ in shape (partitions x elements per partition)";
+}
+
+inline bool alignedF32(const Walk &w) {
+  return w.dtype == DType::F32 && w.contiguous() && w.pitch % 4 == 0 &&
+         reinterpret_cast<uintptr_t>(w.mem + w.base) % 4 == 0;
+}
+
+template <typename T> T *grow(std::vector<T> &v, size_t n) {
+  if (v.size() < n)
+    v.resize(n);
+  return v.data();
+}
+
+} // namespace
+
+Walk Executor::walk(const AccessPattern &ap) {
+  Walk w;
+  // Every AP was resolved and bounds-checked before the run started.
+  if (resolveWalk(ap, *m_.target, *m_.program, w))
+    w.P = 0;
+  else
+    attachMemory(w, ap, m_);
+  return w;
+}
+
+std::optional<std::string> Executor::scalarColumn(const ScalarOperand &s, uint32_t P,
+                                                  std::vector<float> &out, const char *what) {
+  out.resize(P);
+  if (!s.ap) {
+    std::fill(out.begin(), out.end(), s.imm);
+    return std::nullopt;
+  }
+  Walk w = walk(*s.ap);
+  if (w.P != P || w.E != 1)
+    return std::string(what) + " " + shapeStr(w.P, w.E) + " must be a [" + std::to_string(P) +
+           ", 1] column";
+  gatherF32(w, out.data(), tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::execute(const Instruction &inst) {
+  return std::visit(
+      [&](const auto &op) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, DmaCopy>)
+          return dmaCopy(op);
+        else if constexpr (std::is_same_v<T, Matmul>)
+          return matmul(op);
+        else if constexpr (std::is_same_v<T, Transpose>)
+          return transpose(op);
+        else if constexpr (std::is_same_v<T, Activation>)
+          return activation(op);
+        else if constexpr (std::is_same_v<T, TensorTensor>)
+          return tensorTensor(op);
+        else if constexpr (std::is_same_v<T, TensorScalar>)
+          return tensorScalar(op);
+        else if constexpr (std::is_same_v<T, TensorReduce>)
+          return tensorReduce(op);
+        else if constexpr (std::is_same_v<T, TensorCopy>)
+          return tensorCopy(op);
+        else if constexpr (std::is_same_v<T, Select>)
+          return select(op);
+        else if constexpr (std::is_same_v<T, Iota>)
+          return iota(op);
+        else if constexpr (std::is_same_v<T, Memset>)
+          return memset(op);
+        else
+          return quantizeMx(op);
+      },
+      inst.body);
+}
+
+std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  if (s.dtype != d.dtype)
+    return std::string("dma_copy does not convert: src is ") + dtypeName(s.dtype) +
+           ", dst is " + dtypeName(d.dtype);
+  const uint64_t n = static_cast<uint64_t>(s.P) * s.E;
+  if (n != static_cast<uint64_t>(d.P) * d.E)
+    return "dma_copy moves " + std::to_string(n) + " elements from src but dst has " +
+           std::to_string(static_cast<uint64_t>(d.P) * d.E);
+  // Fast path: row-for-row contiguous copy between different memories.
+  if (s.mem != d.mem && !s.nibble && s.P == d.P && s.E == d.E && s.contiguous() &&
+      d.contiguous()) {
+    const size_t bytes = static_cast<size_t>(s.E) * s.eb;
+    for (uint32_t p = 0; p < s.P; ++p)
+      std::memcpy(d.mem + d.base + static_cast<int64_t>(p) * d.pitch,
+                  s.mem + s.base + static_cast<int64_t>(p) * s.pitch, bytes);
+    return std::nullopt;
+  }
+  // General case: read everything, then write (memmove semantics).
+  uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);
+  gatherRaw(s, buf);
+  scatterRaw(d, buf);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::matmul(const Matmul &op) {
+  Walk S = walk(op.stationary), Mv = walk(op.moving), D = walk(op.dst);
+  const unsigned R = Target::matmulRowsPerPartition(op.mode);
+  if (S.P != Mv.P)
+    return "stationary has " + std::to_string(S.P) + " partitions but moving has " +
+           std::to_string(Mv.P) + " (both are the contraction dim)";
+  if (S.E % R || Mv.E % R)
+    return std::string(matmulModeName(op.mode)) + " matmul operands need " + std::to_string(R) +
+           " rows per partition";
+  const uint64_t M = S.E / R, N = Mv.E / R, Pk = S.P, K = Pk * R;
+  if (D.P != M || D.E != N)
+    return "dst " + shapeStr(D.P, D.E) + " must be [M, N] = " + shapeStr(M, N);
+
+  // Gathers an operand as a dense [K][X] f32 matrix (row k = r * Pk + p),
+  // with MX scales applied (value * 2^e is exact in f32 in range).
+  auto dense = [&](const Walk &w, const std::optional<AccessPattern> &scaleAp, uint64_t X,
+                   std::vector<float> &buf, std::vector<float> &work, const char *what,
+                   const float *&ptr, int &ld) -> std::optional<std::string> {
+    if (R == 1 && !scaleAp && alignedF32(w)) {
+      ptr = reinterpret_cast<const float *>(w.mem + w.base);
+      ld = static_cast<int>(w.pitch / 4);
+      return std::nullopt;
+    }
+    float *out = grow(buf, K * X);
+    if (R == 1) {
+      gatherF32(w, out, tmp_);
+    } else {
+      float *g = grow(work, Pk * R * X);
+      gatherF32(w, g, tmp_);
+      for (uint64_t p = 0; p < Pk; ++p)
+        for (unsigned r = 0; r < R; ++r)
+          std::memcpy(out + (r * Pk + p) * X, g + p * R * X + r * X, X * sizeof(float));
+    }
+    if (scaleAp) {
+      Walk sw = walk(*scaleAp);
+      const uint64_t groups = (Pk + 31) / 32;
+      if (sw.P != groups || sw.E != R * X)
+        return std::string(what) + " scale " + shapeStr(sw.P, sw.E) + " must be " +
+               shapeStr(static_cast<uint32_t>(groups), R * X) +
+               " (one partition per 32 contraction partitions)";
+      std::vector<float> sc(groups * R * X);
+      gatherF32(sw, sc.data(), tmp_);
+      for (uint64_t p = 0; p < Pk; ++p)
+        for (unsigned r = 0; r < R; ++r) {
+          float *row = out + (r * Pk + p) * X;
+          const float *srow = sc.data() + (p / 32) * R * X + r * X;
+          for (uint64_t c = 0; c < X; ++c)
+            row[c] *= srow[c];
+        }
+    }
+    ptr = out;
+    ld = static_cast<int>(X);
+    return std::nullopt;
+  };
+
+  const float *A = nullptr, *B = nullptr;
+  int lda = 0, ldb = 0;
+  TRY(dense(S, op.stationaryScale, M, f0_, f3_, "stationary", A, lda));
+  TRY(dense(Mv, op.movingScale, N, f1_, f3_, "moving", B, ldb));
+
+  const float beta = op.accumulate ? 1.0f : 0.0f;
+  if (alignedF32(D)) {
+    float *C = reinterpret_cast<float *>(D.mem + D.base);
+    const int ldc = static_cast<int>(D.pitch / 4);
+    if (!op.accumulate)
+      for (uint64_t m = 0; m < M; ++m)
+        std::memset(C + m * ldc, 0, N * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
+                static_cast<int>(K), 1.0f, A, lda, B, ldb, beta, C, ldc);
+    return std::nullopt;
+  }
+  float *C = grow(f2_, M * N);
+  if (op.accumulate)
+    gatherF32(D, C, tmp_);
+  else
+    std::fill(C, C + M * N, 0.0f);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
+              static_cast<int>(K), 1.0f, A, lda, B, ldb, beta, C, static_cast<int>(N));
+  scatterF32(D, C, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::transpose(const Transpose &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  if (d.P != s.E || d.E != s.P)
+    return "transpose dst " + shapeStr(d.P, d.E) + " must be " + shapeStr(s.E, s.P);
+  float *in = grow(f0_, s.P * s.E), *out = grow(f1_, s.P * s.E);
+  gatherF32(s, in, tmp_);
+  for (uint64_t p = 0; p < s.P; ++p)
+    for (uint64_t f = 0; f < s.E; ++f)
+      out[f * s.P + p] = in[p * s.E + f];
+  scatterF32(d, out, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::activation(const Activation &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  TRY(sameShape(d, "dst", s, "src"));
+  const uint32_t P = s.P;
+  const uint64_t E = s.E;
+  TRY(scalarColumn(op.scale, P, f1_, "scale"));
+  TRY(scalarColumn(op.bias, P, f2_, "bias"));
+  float *x = grow(f0_, P * E);
+  gatherF32(s, x, tmp_);
+  const float *scale = f1_.data(), *bias = f2_.data();
+  for (uint32_t p = 0; p < P; ++p) {
+    float *row = x + p * E;
+    const float sc = scale[p], bi = bias[p];
+    for (uint64_t e = 0; e < E; ++e) {
+      const float prod = row[e] * sc; // rounded product, then rounded sum
+      row[e] = prod + bi;
+    }
+  }
+  dispatchAct(op.func, [&](auto f) {
+    const uint64_t n = static_cast<uint64_t>(P) * E;
+    for (uint64_t i = 0; i < n; ++i)
+      x[i] = f(x[i]);
+  });
+  if (op.accumDst) {
+    Walk a = walk(*op.accumDst);
+    if (a.P != P || a.E != 1)
+      return "accum_dst " + shapeStr(a.P, a.E) + " must be a [" + std::to_string(P) +
+             ", 1] column";
+    std::vector<float> &acc = f3_;
+    acc.resize(P);
+    for (uint32_t p = 0; p < P; ++p) {
+      float sum = -0.0f; // additive identity (keeps the sign of an all -0 row)
+      const float *row = x + p * E;
+      for (uint64_t e = 0; e < E; ++e)
+        sum += row[e];
+      acc[p] = sum;
+    }
+    // dst first, then the reduction (the order only matters for overlapping
+    // operands, which the race-free contract rules out within an instruction).
+    scatterF32(d, x, tmp_);
+    scatterF32(a, acc.data(), tmp_);
+    return std::nullopt;
+  }
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::tensorTensor(const TensorTensor &op) {
+  Walk a = walk(op.in0), b = walk(op.in1), d = walk(op.dst);
+  TRY(sameShape(a, "in0", b, "in1"));
+  TRY(sameShape(d, "dst", a, "in0"));
+  const uint64_t n = static_cast<uint64_t>(a.P) * a.E;
+  float *x = grow(f0_, n), *y = grow(f1_, n);
+  gatherF32(a, x, tmp_);
+  gatherF32(b, y, tmp_);
+  dispatchAlu(op.op, [&](auto f) {
+    for (uint64_t i = 0; i < n; ++i)
+      x[i] = f(x[i], y[i]);
+  });
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::tensorScalar(const TensorScalar &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  TRY(sameShape(d, "dst", s, "src"));
+  const uint32_t P = s.P;
+  const uint64_t E = s.E;
+  float *x = grow(f0_, static_cast<uint64_t>(P) * E);
+  gatherF32(s, x, tmp_);
+  auto stage = [&](AluOp aop, const ScalarOperand &sop, bool reverse,
+                   std::vector<float> &col, const char *what) -> std::optional<std::string> {
+    if (aop == AluOp::Bypass)
+      return std::nullopt; // the stage passes its tensor operand through
+    TRY(scalarColumn(sop, P, col, what));
+    dispatchAlu(aop, [&](auto f) {
+      for (uint32_t p = 0; p < P; ++p) {
+        float *row = x + static_cast<uint64_t>(p) * E;
+        const float c = col[p];
+        if (reverse)
+          for (uint64_t e = 0; e < E; ++e)
+            row[e] = f(c, row[e]);
+        else
+          for (uint64_t e = 0; e < E; ++e)
+            row[e] = f(row[e], c);
+      }
+    });
+    return std::nullopt;
+  };
+  TRY(stage(op.op0, op.scalar0, op.reverse0, f1_, "scalar0"));
+  TRY(stage(op.op1, op.scalar1, op.reverse1, f2_, "scalar1"));
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::tensorReduce(const TensorReduce &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  const AccessPattern &ap = op.src;
+  if (op.axisMask >> ap.rank)
+    return "axis mask 0x" + std::to_string(op.axisMask) + " selects dims beyond rank " +
+           std::to_string(ap.rank);
+  float identity;
+  switch (op.op) {
+  case AluOp::Add: identity = -0.0f; break;
+  case AluOp::Mul: identity = 1.0f; break;
+  case AluOp::Max: identity = kNegInf; break;
+  case AluOp::Min: identity = -kNegInf; break;
+  case AluOp::And: identity = 1.0f; break;
+  case AluOp::Or: identity = 0.0f; break;
+  default:
+    return std::string("tensor_reduce op '") + aluOpName(op.op) +
+           "' is not a reduction (add, mul, max, min, and, or)";
+  }
+  uint64_t sz[kMaxFreeDims] = {1, 1, 1, 1}, ost[kMaxFreeDims] = {0, 0, 0, 0};
+  uint64_t keptElems = 1;
+  for (int k = static_cast<int>(ap.rank) - 1; k >= 0; --k) {
+    sz[k] = ap.sizes[k];
+    if (!((op.axisMask >> k) & 1)) {
+      ost[k] = keptElems;
+      keptElems *= sz[k];
+    }
+  }
+  if (d.P != s.P || d.E != keptElems)
+    return "dst " + shapeStr(d.P, d.E) + " must be " + shapeStr(s.P, keptElems) +
+           " (src with the reduced dims removed)";
+  const uint32_t P = s.P;
+  const uint64_t E = s.E;
+  float *x = grow(f0_, static_cast<uint64_t>(P) * E);
+  float *out = grow(f1_, static_cast<uint64_t>(P) * keptElems);
+  gatherF32(s, x, tmp_);
+  std::fill(out, out + static_cast<uint64_t>(P) * keptElems, identity);
+  auto body = [&](auto f) {
+    for (uint32_t p = 0; p < P; ++p) {
+      const float *row = x + static_cast<uint64_t>(p) * E;
+      float *o = out + static_cast<uint64_t>(p) * keptElems;
+      uint64_t j = 0;
+      for (uint64_t i0 = 0; i0 < sz[0]; ++i0)
+        for (uint64_t i1 = 0; i1 < sz[1]; ++i1)
+          for (uint64_t i2 = 0; i2 < sz[2]; ++i2) {
+            float *ob = o + i0 * ost[0] + i1 * ost[1] + i2 * ost[2];
+            for (uint64_t i3 = 0; i3 < sz[3]; ++i3, ++j)
+              ob[i3 * ost[3]] = f(ob[i3 * ost[3]], row[j]);
+          }
+    }
+  };
+  switch (op.op) {
+  case AluOp::Add: body([](float a, float b) { return a + b; }); break;
+  case AluOp::Mul: body([](float a, float b) { return a * b; }); break;
+  case AluOp::Max: body([](float a, float b) { return maxProp(a, b); }); break;
+  case AluOp::Min: body([](float a, float b) { return minProp(a, b); }); break;
+  case AluOp::And:
+    body([](float a, float b) { return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f; });
+    break;
+  default:
+    body([](float a, float b) { return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f; });
+    break;
+  }
+  if (op.negate)
+    for (uint64_t i = 0; i < static_cast<uint64_t>(P) * keptElems; ++i)
+      out[i] = -out[i];
+  scatterF32(d, out, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::tensorCopy(const TensorCopy &op) {
+  Walk s = walk(op.src), d = walk(op.dst);
+  TRY(sameShape(d, "dst", s, "src"));
+  const uint64_t n = static_cast<uint64_t>(s.P) * s.E;
+  if (s.dtype == d.dtype) { // bit-exact copy (keeps NaN payloads and integers > 2^24)
+    uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);
+    gatherRaw(s, buf);
+    scatterRaw(d, buf);
+    return std::nullopt;
+  }
+  float *x = grow(f0_, n);
+  gatherF32(s, x, tmp_);
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::select(const Select &op) {
+  Walk c = walk(op.pred), t = walk(op.onTrue), f = walk(op.onFalse), d = walk(op.dst);
+  TRY(sameShape(c, "pred", d, "dst"));
+  TRY(sameShape(t, "on_true", d, "dst"));
+  TRY(sameShape(f, "on_false", d, "dst"));
+  const uint64_t n = static_cast<uint64_t>(d.P) * d.E;
+  float *pc = grow(f0_, n), *pt = grow(f1_, n), *pf = grow(f2_, n);
+  gatherF32(c, pc, tmp_);
+  gatherF32(t, pt, tmp_);
+  gatherF32(f, pf, tmp_);
+  for (uint64_t i = 0; i < n; ++i)
+    pt[i] = pc[i] != 0.0f ? pt[i] : pf[i];
+  scatterF32(d, pt, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::iota(const Iota &op) {
+  Walk d = walk(op.dst);
+  const AccessPattern &ap = op.dst;
+  uint32_t sz[kMaxFreeDims] = {1, 1, 1, 1};
+  uint32_t mul[kMaxFreeDims] = {0, 0, 0, 0};
+  for (uint32_t k = 0; k < ap.rank; ++k) {
+    sz[k] = ap.sizes[k];
+    mul[k] = static_cast<uint32_t>(op.multipliers[k]);
+  }
+  const uint64_t n = static_cast<uint64_t>(d.P) * d.E;
+  // int32 arithmetic with two's-complement wrap-around (done in uint32).
+  std::vector<int32_t> v(n);
+  uint64_t j = 0;
+  for (uint32_t p = 0; p < d.P; ++p) {
+    const uint32_t rowBase =
+        static_cast<uint32_t>(op.base) + static_cast<uint32_t>(op.channelMultiplier) * p;
+    for (uint32_t i0 = 0; i0 < sz[0]; ++i0)
+      for (uint32_t i1 = 0; i1 < sz[1]; ++i1)
+        for (uint32_t i2 = 0; i2 < sz[2]; ++i2)
+          for (uint32_t i3 = 0; i3 < sz[3]; ++i3)
+            v[j++] = static_cast<int32_t>(rowBase + mul[0] * i0 + mul[1] * i1 + mul[2] * i2 +
+                                          mul[3] * i3);
+  }
+  const DType t = d.dtype;
+  if (t == DType::I32 || t == DType::U32 || t == DType::I8 || t == DType::U8) {
+    // Integer destinations: exact, saturating to the destination range.
+    uint8_t *buf = grow(raw_, n * 4 + 1);
+    for (uint64_t i = 0; i < n; ++i) {
+      const int64_t x = v[i];
+      switch (t) {
+      case DType::I32: {
+        const int32_t y = static_cast<int32_t>(x);
+        std::memcpy(buf + i * 4, &y, 4);
+        break;
+      }
+      case DType::U32: {
+        const uint32_t y = static_cast<uint32_t>(std::max<int64_t>(x, 0));
+        std::memcpy(buf + i * 4, &y, 4);
+        break;
+      }
+      case DType::I8:
+        buf[i] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp<int64_t>(x, -128, 127)));
+        break;
+      default:
+        buf[i] = static_cast<uint8_t>(std::clamp<int64_t>(x, 0, 255));
+        break;
+      }
+    }
+    scatterRaw(d, buf);
+    return std::nullopt;
+  }
+  float *x = grow(f0_, n);
+  for (uint64_t i = 0; i < n; ++i)
+    x[i] = static_cast<float>(v[i]); // RNE int32 -> f32
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::memset(const Memset &op) {
+  Walk d = walk(op.dst);
+  const uint64_t n = static_cast<uint64_t>(d.P) * d.E;
+  float *x = grow(f0_, n);
+  std::fill(x, x + n, op.value);
+  scatterF32(d, x, tmp_);
+  return std::nullopt;
+}
+
+std::optional<std::string> Executor::quantizeMx(const QuantizeMx &op) {
+  Walk s = walk(op.src), d = walk(op.dst), sc = walk(op.scale);
+  TRY(sameShape(d, "dst", s, "src"));
+  if (d.dtype != DType::F8E4M3 && d.dtype != DType::F8E5M2 && d.dtype != DType::F4E2M1)
+    return std::string("quantize_mx dst must be f8e4m3, f8e5m2 or f4e2m1, not ") +
+           dtypeName(d.dtype);
+  if (sc.dtype != DType::E8M0)
+    return std::string("quantize_mx scale must be e8m0, not ") + dtypeName(sc.dtype);
+  const uint32_t P = s.P;
+  const uint64_t E = s.E, blocks = (P + 31) / 32;
+  if (sc.P != blocks || sc.E != E)
+    return "quantize_mx scale " + shapeStr(sc.P, sc.E) + " must be " +
+           shapeStr(static_cast<uint32_t>(blocks), E) + " (one partition per 32 partitions)";
+  const uint64_t n = static_cast<uint64_t>(P) * E;
+  float *x = grow(f0_, n);
+  gatherF32(s, x, tmp_);
+  uint8_t *codes = grow(raw_, static_cast<size_t>(dtypeBytes(d.dtype, n)) + 1);
+  std::vector<uint8_t> scales(blocks * E);
+  const bool fp4 = d.dtype == DType::F4E2M1;
+  if (fp4)
+    std::memset(codes, 0, static_cast<size_t>(dtypeBytes(d.dtype, n)));
+  float block[32];
+  uint8_t blockCodes[32];
+  for (uint64_t b = 0; b < blocks; ++b) {
+    const uint32_t p0 = static_cast<uint32_t>(b * 32);
+    const uint32_t cnt = std::min<uint32_t>(32, P - p0);
+    for (uint64_t j = 0; j < E; ++j) {
+      for (uint32_t i = 0; i < cnt; ++i)
+        block[i] = x[(p0 + i) * E + j];
+      const uint8_t scale = mxScaleE8M0(block, cnt, d.dtype);
+      mxQuantizeBlock(block, cnt, d.dtype, scale, blockCodes);
+      scales[b * E + j] = scale;
+      for (uint32_t i = 0; i < cnt; ++i) {
+        const uint64_t idx = (p0 + i) * E + j;
+        if (fp4)
+          codes[idx >> 1] = static_cast<uint8_t>(codes[idx >> 1] |
+                                                 ((blockCodes[i] & 0xf) << ((idx & 1) * 4)));
+        else
+          codes[idx] = blockCodes[i];
+      }
+    }
+  }
+  scatterRaw(d, codes);
+  scatterRaw(sc, scales.data());
+  return std::nullopt;
+}
+
+} // namespace emu
+} // namespace trnrt

@@ -1,0 +1,487 @@
+//===- Walk.cpp - Access-pattern resolution, gather/scatter, shadows ------===//
+
+#include "EmulatorInternal.h"
+
+#include "trn/runtime/Numerics.h"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+namespace trnrt {
+namespace emu {
+
+namespace {
+
+using i128 = __int128;
+
+/// Units per element: bytes for byte-sized dtypes, 1 nibble for FP4.
+unsigned unitsPerElem(DType t) {
+  if (t == DType::F4E2M1)
+    return 1;
+  return dtypeBits(t) / 8;
+}
+
+/// Removes unit dims and merges adjacent dims that are contiguous with each
+/// other; the walk order of elements is unchanged.
+void coalesce(const AccessPattern &ap, unsigned eb, Walk &w) {
+  int64_t sz[kMaxFreeDims], st[kMaxFreeDims];
+  int n = 0;
+  for (uint32_t i = 0; i < ap.rank && i < kMaxFreeDims; ++i) {
+    if (ap.sizes[i] == 1)
+      continue;
+    sz[n] = ap.sizes[i];
+    st[n] = ap.strides[i] * static_cast<int64_t>(eb);
+    ++n;
+  }
+  if (n == 0) {
+    w.nd = 1;
+    w.size[0] = 1;
+    w.stride[0] = eb;
+    return;
+  }
+  int outN = 0;
+  int64_t osz[kMaxFreeDims], ost[kMaxFreeDims];
+  osz[0] = sz[0];
+  ost[0] = st[0];
+  outN = 1;
+  for (int i = 1; i < n; ++i) {
+    int64_t &psz = osz[outN - 1], &pst = ost[outN - 1];
+    if (pst == sz[i] * st[i]) {
+      psz *= sz[i];
+      pst = st[i];
+    } else {
+      osz[outN] = sz[i];
+      ost[outN] = st[i];
+      ++outN;
+    }
+  }
+  w.nd = outN;
+  for (int i = 0; i < outN; ++i) {
+    w.size[i] = osz[i];
+    w.stride[i] = ost[i];
+  }
+}
+
+template <unsigned EB> inline void gatherStrided(const uint8_t *src, int64_t s, int64_t n,
+                                                 uint8_t *dst) {
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(dst + i * EB, src + i * s, EB);
+}
+template <unsigned EB> inline void scatterStrided(uint8_t *dst, int64_t s, int64_t n,
+                                                  const uint8_t *src) {
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(dst + i * s, src + i * EB, EB);
+}
+
+void gatherBytes(const uint8_t *src, int64_t s, int64_t n, unsigned eb, uint8_t *dst) {
+  if (s == static_cast<int64_t>(eb)) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * eb);
+    return;
+  }
+  switch (eb) {
+  case 1: gatherStrided<1>(src, s, n, dst); break;
+  case 2: gatherStrided<2>(src, s, n, dst); break;
+  default: gatherStrided<4>(src, s, n, dst); break;
+  }
+}
+
+void scatterBytes(uint8_t *dst, int64_t s, int64_t n, unsigned eb, const uint8_t *src) {
+  if (s == static_cast<int64_t>(eb)) {
+    std::memmove(dst, src, static_cast<size_t>(n) * eb);
+    return;
+  }
+  switch (eb) {
+  case 1: scatterStrided<1>(dst, s, n, src); break;
+  case 2: scatterStrided<2>(dst, s, n, src); break;
+  default: scatterStrided<4>(dst, s, n, src); break;
+  }
+}
+
+inline uint8_t getNibble(const uint8_t *mem, int64_t i) {
+  return (mem[i >> 1] >> ((i & 1) * 4)) & 0xf;
+}
+inline void setNibble(uint8_t *mem, int64_t i, uint8_t v) {
+  uint8_t &b = mem[i >> 1];
+  const int sh = (i & 1) * 4;
+  b = static_cast<uint8_t>((b & ~(0xf << sh)) | ((v & 0xf) << sh));
+}
+
+/// Byte range [first, last] covered by a run (inclusive), for shadows.
+inline void runByteRange(const Walk &w, int64_t off, int64_t n, int64_t s, int64_t &first,
+                         int64_t &last) {
+  const int64_t a = off, b = off + (n - 1) * s;
+  const int64_t lo = std::min(a, b), hi = std::max(a, b);
+  if (w.nibble) {
+    first = lo >> 1;
+    last = hi >> 1;
+  } else {
+    first = lo;
+    last = hi + w.eb - 1;
+  }
+}
+
+/// Whether a run touches every byte between its ends (so the shadow can be
+/// processed as one range).
+inline bool runIsDense(const Walk &w, int64_t s) {
+  const int64_t as = s < 0 ? -s : s;
+  return as <= static_cast<int64_t>(w.eb) || (w.nibble && as <= 2);
+}
+
+} // namespace
+
+std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &target,
+                                       const Program &program, Walk &w) {
+  w = Walk();
+  w.dtype = ap.dtype;
+  if (static_cast<unsigned>(ap.dtype) >= static_cast<unsigned>(kNumDTypes))
+    return std::string("unknown dtype");
+  w.nibble = ap.dtype == DType::F4E2M1;
+  w.eb = unitsPerElem(ap.dtype);
+  if (ap.rank == 0 || ap.rank > kMaxFreeDims)
+    return "access pattern rank " + std::to_string(ap.rank) + " outside 1..4";
+  if (ap.numPartitions == 0)
+    return std::string("access pattern with 0 partitions");
+  w.P = ap.numPartitions;
+  w.E = ap.elemsPerPartition();
+  if (w.E == 0)
+    return std::string("access pattern with an empty free dim");
+  coalesce(ap, w.eb, w);
+  // Extent of one row relative to its start, in units.
+  i128 lo = 0, hi = w.eb;
+  for (int i = 0; i < w.nd; ++i) {
+    const i128 ext = static_cast<i128>(w.size[i] - 1) * w.stride[i];
+    if (ext > 0)
+      hi += ext;
+    else
+      lo += ext;
+  }
+  const unsigned upb = w.nibble ? 2 : 1; // units per byte
+  if (ap.space == MemSpace::SBUF || ap.space == MemSpace::PSUM) {
+    const uint64_t pitchBytes = ap.space == MemSpace::SBUF ? target.sbufBytesPerPartition
+                                                           : target.psumBytesPerPartition();
+    const char *name = memSpaceName(ap.space);
+    if (static_cast<uint64_t>(ap.startPartition) + ap.numPartitions > target.numPartitions)
+      return std::string(name) + " partitions [" + std::to_string(ap.startPartition) + ", " +
+             std::to_string(static_cast<uint64_t>(ap.startPartition) + ap.numPartitions) +
+             ") exceed " + std::to_string(target.numPartitions);
+    const i128 rowUnits = static_cast<i128>(pitchBytes) * upb;
+    const i128 start = static_cast<i128>(ap.offset) * upb;
+    if (ap.offset > pitchBytes || start + lo < 0 || start + hi > rowUnits) {
+      std::ostringstream os;
+      os << name << " access [" << static_cast<long long>((start + lo) / upb) << ", "
+         << static_cast<long long>((start + hi + upb - 1) / upb)
+         << ") bytes per partition outside [0, " << pitchBytes << ")";
+      return os.str();
+    }
+    w.pitch = static_cast<int64_t>(rowUnits);
+    w.base = static_cast<int64_t>(static_cast<i128>(ap.startPartition) * rowUnits + start);
+  } else if (ap.space == MemSpace::HBM) {
+    if (ap.tensor >= program.tensors.size())
+      return "hbm tensor " + std::to_string(ap.tensor) + " does not exist";
+    if (ap.startPartition != 0)
+      return std::string("hbm access pattern with a start partition");
+    const TensorDecl &t = program.tensors[ap.tensor];
+    const i128 total = static_cast<i128>(t.byteSize()) * upb;
+    if (ap.offset > (uint64_t(1) << 48) || ap.partitionStride > (int64_t(1) << 48) ||
+        ap.partitionStride < -(int64_t(1) << 48))
+      return "hbm access outside tensor '" + t.name + "'";
+    const i128 base = static_cast<i128>(ap.offset) * w.eb;
+    const i128 pitch = static_cast<i128>(ap.partitionStride) * w.eb;
+    const i128 last = pitch * (ap.numPartitions - 1);
+    const i128 minRow = base + std::min<i128>(0, last), maxRow = base + std::max<i128>(0, last);
+    if (minRow + lo < 0 || maxRow + hi > total) {
+      std::ostringstream os;
+      os << "hbm access [" << static_cast<long long>((minRow + lo) / upb) << ", "
+         << static_cast<long long>((maxRow + hi + upb - 1) / upb) << ") outside tensor '"
+         << t.name << "' of " << t.byteSize() << " bytes";
+      return os.str();
+    }
+    w.base = static_cast<int64_t>(base);
+    w.pitch = static_cast<int64_t>(pitch);
+  } else {
+    return std::string("unknown memory space");
+  }
+  w.lo = static_cast<int64_t>(lo);
+  w.hi = static_cast<int64_t>(hi);
+  return std::nullopt;
+}
+
+void attachMemory(Walk &w, const AccessPattern &ap, Memory &m) {
+  switch (ap.space) {
+  case MemSpace::SBUF:
+    w.mem = m.sbuf.data();
+    w.shadow = m.trackInit ? m.sbufInit.data() : nullptr;
+    break;
+  case MemSpace::PSUM:
+    w.mem = m.psum.data();
+    w.shadow = m.trackInit ? m.psumInit.data() : nullptr;
+    break;
+  case MemSpace::HBM:
+    w.mem = m.hbm[ap.tensor].data();
+    w.shadow = m.trackInit ? m.hbmInit[ap.tensor].data() : nullptr;
+    break;
+  }
+}
+
+void gatherF32(const Walk &w, float *out, std::vector<uint8_t> &tmp) {
+  const DType t = w.dtype;
+  for (uint32_t p = 0; p < w.P; ++p) {
+    float *row = out + static_cast<uint64_t>(p) * w.E;
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t pos) {
+      float *o = row + pos;
+      if (w.nibble) {
+        if (s == 1) {
+          decodeToF32(t, w.mem, static_cast<uint64_t>(off), o, static_cast<size_t>(n));
+        } else {
+          for (int64_t i = 0; i < n; ++i)
+            decodeToF32(t, w.mem, static_cast<uint64_t>(off + i * s), o + i, 1);
+        }
+        return;
+      }
+      const uint8_t *src = w.mem + off;
+      if (t == DType::F32) {
+        if (s == 4)
+          std::memcpy(o, src, static_cast<size_t>(n) * 4);
+        else
+          gatherStrided<4>(src, s, n, reinterpret_cast<uint8_t *>(o));
+        return;
+      }
+      if (s == static_cast<int64_t>(w.eb)) {
+        decodeToF32(t, src, 0, o, static_cast<size_t>(n));
+        return;
+      }
+      if (tmp.size() < static_cast<size_t>(n) * w.eb)
+        tmp.resize(static_cast<size_t>(n) * w.eb);
+      gatherBytes(src, s, n, w.eb, tmp.data());
+      decodeToF32(t, tmp.data(), 0, o, static_cast<size_t>(n));
+    });
+  }
+}
+
+void scatterF32(const Walk &w, const float *in, std::vector<uint8_t> &tmp) {
+  const DType t = w.dtype;
+  for (uint32_t p = 0; p < w.P; ++p) {
+    const float *row = in + static_cast<uint64_t>(p) * w.E;
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t pos) {
+      const float *v = row + pos;
+      if (w.nibble) {
+        if (s == 1) {
+          encodeFromF32(t, v, w.mem, static_cast<uint64_t>(off), static_cast<size_t>(n));
+        } else {
+          for (int64_t i = 0; i < n; ++i)
+            encodeFromF32(t, v + i, w.mem, static_cast<uint64_t>(off + i * s), 1);
+        }
+        return;
+      }
+      uint8_t *dst = w.mem + off;
+      if (t == DType::F32) {
+        if (s == 4)
+          std::memmove(dst, v, static_cast<size_t>(n) * 4);
+        else
+          scatterStrided<4>(dst, s, n, reinterpret_cast<const uint8_t *>(v));
+        return;
+      }
+      if (s == static_cast<int64_t>(w.eb)) {
+        encodeFromF32(t, v, dst, 0, static_cast<size_t>(n));
+        return;
+      }
+      if (tmp.size() < static_cast<size_t>(n) * w.eb)
+        tmp.resize(static_cast<size_t>(n) * w.eb);
+      encodeFromF32(t, v, tmp.data(), 0, static_cast<size_t>(n));
+      scatterBytes(dst, s, n, w.eb, tmp.data());
+    });
+  }
+}
+
+void gatherRaw(const Walk &w, uint8_t *out) {
+  for (uint32_t p = 0; p < w.P; ++p) {
+    const uint64_t rowPos = static_cast<uint64_t>(p) * w.E;
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t pos) {
+      if (w.nibble) {
+        int64_t o = static_cast<int64_t>(rowPos + pos);
+        int64_t i = 0;
+        if (s == 1 && ((off ^ o) & 1) == 0) {
+          for (; i < n && ((off + i) & 1); ++i)
+            setNibble(out, o + i, getNibble(w.mem, off + i));
+          const int64_t bytes = (n - i) / 2;
+          std::memcpy(out + ((o + i) >> 1), w.mem + ((off + i) >> 1), static_cast<size_t>(bytes));
+          i += bytes * 2;
+        }
+        for (; i < n; ++i)
+          setNibble(out, o + i, getNibble(w.mem, off + i * s));
+        return;
+      }
+      gatherBytes(w.mem + off, s, n, w.eb, out + (rowPos + pos) * w.eb);
+    });
+  }
+}
+
+void scatterRaw(const Walk &w, const uint8_t *in) {
+  for (uint32_t p = 0; p < w.P; ++p) {
+    const uint64_t rowPos = static_cast<uint64_t>(p) * w.E;
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t pos) {
+      if (w.nibble) {
+        int64_t o = static_cast<int64_t>(rowPos + pos);
+        int64_t i = 0;
+        if (s == 1 && ((off ^ o) & 1) == 0) {
+          for (; i < n && ((off + i) & 1); ++i)
+            setNibble(w.mem, off + i, getNibble(in, o + i));
+          const int64_t bytes = (n - i) / 2;
+          std::memmove(w.mem + ((off + i) >> 1), in + ((o + i) >> 1), static_cast<size_t>(bytes));
+          i += bytes * 2;
+        }
+        for (; i < n; ++i)
+          setNibble(w.mem, off + i * s, getNibble(in, o + i));
+        return;
+      }
+      scatterBytes(w.mem + off, s, n, w.eb, in + (rowPos + pos) * w.eb);
+    });
+  }
+}
+
+std::optional<std::pair<uint32_t, uint64_t>> firstUninitialised(const Walk &w) {
+  if (!w.shadow)
+    return std::nullopt;
+  std::optional<std::pair<uint32_t, uint64_t>> found;
+  for (uint32_t p = 0; p < w.P && !found; ++p) {
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t) {
+      if (found)
+        return;
+      if (runIsDense(w, s)) {
+        int64_t first, last;
+        runByteRange(w, off, n, s, first, last);
+        const void *z = std::memchr(w.shadow + first, 0, static_cast<size_t>(last - first + 1));
+        if (z)
+          found = {p, static_cast<uint64_t>(static_cast<const uint8_t *>(z) - w.shadow)};
+        return;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t u = off + i * s;
+        const int64_t first = w.nibble ? u >> 1 : u;
+        const int64_t len = w.nibble ? 1 : w.eb;
+        for (int64_t b = first; b < first + len; ++b)
+          if (!w.shadow[b]) {
+            found = {p, static_cast<uint64_t>(b)};
+            return;
+          }
+      }
+    });
+  }
+  return found;
+}
+
+void markInitialised(const Walk &w) {
+  if (!w.shadow)
+    return;
+  for (uint32_t p = 0; p < w.P; ++p) {
+    forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t) {
+      if (runIsDense(w, s)) {
+        int64_t first, last;
+        runByteRange(w, off, n, s, first, last);
+        std::memset(w.shadow + first, 1, static_cast<size_t>(last - first + 1));
+        return;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t u = off + i * s;
+        if (w.nibble)
+          w.shadow[u >> 1] = 1;
+        else
+          std::memset(w.shadow + u, 1, w.eb);
+      }
+    });
+  }
+}
+
+std::vector<Operand> operandsOf(const Instruction &inst) {
+  std::vector<Operand> r;
+  auto rd = [&](const AccessPattern &ap, const char *role) { r.push_back({&ap, role, false}); };
+  auto wr = [&](const AccessPattern &ap, const char *role) { r.push_back({&ap, role, true}); };
+  auto sc = [&](const ScalarOperand &s, const char *role) {
+    if (s.ap)
+      rd(*s.ap, role);
+  };
+  std::visit(
+      [&](const auto &op) {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, DmaCopy>) {
+          rd(op.src, "src");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Matmul>) {
+          rd(op.stationary, "stationary");
+          rd(op.moving, "moving");
+          if (op.stationaryScale)
+            rd(*op.stationaryScale, "stationary_scale");
+          if (op.movingScale)
+            rd(*op.movingScale, "moving_scale");
+          if (op.accumulate)
+            rd(op.dst, "dst");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Transpose>) {
+          rd(op.src, "src");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Activation>) {
+          rd(op.src, "src");
+          sc(op.scale, "scale");
+          sc(op.bias, "bias");
+          wr(op.dst, "dst");
+          if (op.accumDst)
+            wr(*op.accumDst, "accum_dst");
+        } else if constexpr (std::is_same_v<T, TensorTensor>) {
+          rd(op.in0, "in0");
+          rd(op.in1, "in1");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, TensorScalar>) {
+          rd(op.src, "src");
+          sc(op.scalar0, "scalar0");
+          if (op.op1 != AluOp::Bypass)
+            sc(op.scalar1, "scalar1");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, TensorReduce>) {
+          rd(op.src, "src");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, TensorCopy>) {
+          rd(op.src, "src");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Select>) {
+          rd(op.pred, "pred");
+          rd(op.onTrue, "on_true");
+          rd(op.onFalse, "on_false");
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Iota>) {
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, Memset>) {
+          wr(op.dst, "dst");
+        } else if constexpr (std::is_same_v<T, QuantizeMx>) {
+          rd(op.src, "src");
+          wr(op.dst, "dst");
+          wr(op.scale, "scale");
+        }
+      },
+      inst.body);
+  return r;
+}
+
+std::string describeFootprint(const AccessPattern &ap, const Walk &w, const Program &program) {
+  std::ostringstream os;
+  const int64_t upb = w.nibble ? 2 : 1;
+  auto floorDiv = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  if (ap.space == MemSpace::HBM) {
+    const int64_t last = w.pitch * (static_cast<int64_t>(w.P) - 1);
+    const int64_t lo = w.base + std::min<int64_t>(0, last) + w.lo;
+    const int64_t hi = w.base + std::max<int64_t>(0, last) + w.hi;
+    const std::string name =
+        ap.tensor < program.tensors.size() ? program.tensors[ap.tensor].name : "?";
+    os << "hbm '" << name << "' bytes [" << floorDiv(lo, upb) << "," << floorDiv(hi + upb - 1, upb)
+       << ")";
+  } else {
+    const int64_t start = w.base - static_cast<int64_t>(ap.startPartition) * w.pitch;
+    os << memSpaceName(ap.space) << " p[" << ap.startPartition << ":"
+       << ap.startPartition + ap.numPartitions << "] bytes [" << floorDiv(start + w.lo, upb) << ","
+       << floorDiv(start + w.hi + upb - 1, upb) << ")";
+  }
+  return os.str();
+}
+
+} // namespace emu
+} // namespace trnrt
