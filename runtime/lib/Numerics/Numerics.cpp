@@ -152,11 +152,6 @@ void packF4(const uint8_t *codes, uint8_t *dst, uint64_t first, size_t n) {
 /// Stack chunk for conversions that need an intermediate buffer.
 constexpr size_t kChunk = 1024;
 
-void encodeE8M0Array(const float *src, uint8_t *dst, size_t n, Overflow o) {
-  for (size_t i = 0; i < n; ++i)
-    dst[i] = f32ToE8M0(src[i], o);
-}
-
 [[noreturn]] void badDType(const char *what, DType t) {
   throw std::invalid_argument(std::string(what) + ": unsupported dtype " +
                               std::to_string(static_cast<unsigned>(t)));
@@ -186,25 +181,20 @@ float f4E2M1ToF32(uint8_t code) { return tables().e2m1[code & 15]; }
 float e8m0ToF32(uint8_t c) { return tables().e8m0[c]; }
 
 uint8_t f32ToE8M0(float x, Overflow o) {
+  // Same selects as the Highway kernel EncodeE8M0.
   const uint32_t u = bitsOf(x);
-  if ((u & 0x7fffffffu) == 0)
-    return 0x00; // no zero: smallest scale
-  if (u > 0x7f800000u)
-    return 0xff; // NaN or negative (bit 31 set): unrepresentable
-  if (u == 0x7f800000u)
-    return o == Overflow::Saturate ? 0xfe : 0xff;
-  const uint32_t exp = u >> 23, mant = u & 0x7fffffu;
-  uint32_t code;
-  if (exp == 0) {
-    // Below 2^-126: choose 2^-127 (code 0) or 2^-126 (code 1); the midpoint
-    // 1.5 * 2^-127 (0x00600000) ties to the even code 0; no underflow to 0.
-    code = mant > 0x600000u ? 1 : 0;
-  } else {
-    // x = 2^(exp-127) * 1.f: round up past the midpoint 1.5, ties to even.
-    code = exp + ((mant > 0x400000u || (mant == 0x400000u && (exp & 1))) ? 1 : 0);
-  }
-  if (code > 0xfe)
-    return o == Overflow::Saturate ? 0xfe : 0xff;
+  const uint32_t exp = u >> 23, mant = u & 0x7fffffu; // exp includes the sign bit
+  // Normal: x = 2^(exp-127) * 1.f rounds up past the midpoint 1.5, ties to
+  // the even code. Below 2^-126 the choice is 2^-127 (code 0) or 2^-126
+  // (code 1) with the midpoint 1.5 * 2^-127 = 0x00600000 tying to code 0, so
+  // nothing underflows to a (nonexistent) zero.
+  const uint32_t normal = exp + ((mant + 0x3fffffu + (exp & 1)) >> 23);
+  const uint32_t subnormal = mant > 0x600000u ? 1 : 0;
+  const uint32_t top = o == Overflow::Saturate ? 0xfe : 0xff;
+  uint32_t code = exp == 0 ? subnormal : normal;
+  code = code > 0xfe ? top : code;           // overflow and +Inf (exp 255)
+  code = u > 0x7f800000u ? 0xff : code;      // NaN or negative: unrepresentable
+  code = (u & 0x7fffffffu) == 0 ? 0 : code; // +-0: smallest scale
   return uint8_t(code);
 }
 
@@ -279,7 +269,7 @@ void encodeFromF32(DType t, const float *src, uint8_t *dst, uint64_t first, size
   case DType::F8E5M2:
     return detail::simdEncodeE5M2(src, dst + first, n, sat);
   case DType::E8M0:
-    return encodeE8M0Array(src, dst + first, n, o);
+    return detail::simdEncodeE8M0(src, dst + first, n, sat);
   case DType::F4E2M1: {
     uint8_t codes[kChunk];
     for (size_t done = 0; done < n;) {

@@ -104,6 +104,7 @@ void simdEncodeF16(const float *src, uint16_t *dst, size_t n);
 void simdEncodeE4M3(const float *src, uint8_t *dst, size_t n, bool sat);
 void simdEncodeE5M2(const float *src, uint8_t *dst, size_t n, bool sat);
 void simdEncodeE2M1(const float *src, uint8_t *dst, size_t n);
+void simdEncodeE8M0(const float *src, uint8_t *dst, size_t n, bool sat);
 
 } // namespace trnrt::detail
 

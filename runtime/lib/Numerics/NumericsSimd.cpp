@@ -15,6 +15,7 @@
 #include "hwy/highway.h"
 
 #include "NumericsInternal.h"
+#include "trn/runtime/Numerics.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace trnrt::detail {
@@ -78,6 +79,37 @@ void EncodeE5M2(const float *src, uint8_t *dst, size_t n, bool sat) {
 }
 void EncodeE2M1(const float *src, uint8_t *dst, size_t n) {
   EncodeMini8<FmtE2M1>(src, dst, n, true);
+}
+
+/// Vector form of f32ToE8M0 (Numerics.cpp); same selects, same order.
+void EncodeE8M0(const float *HWY_RESTRICT src, uint8_t *HWY_RESTRICT dst, size_t n, bool sat) {
+  const DI di;
+  const DF df;
+  const DU du;
+  const DU8 du8;
+  const size_t N = hn::Lanes(di);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto u = hn::BitCast(du, hn::LoadU(df, src + i));
+    const auto exp = hn::ShiftRight<23>(u); // includes the sign bit
+    const auto mant = hn::And(u, hn::Set(du, 0x7fffffu));
+    const auto normal = hn::Add(
+        exp, hn::ShiftRight<23>(hn::Add(hn::Add(mant, hn::Set(du, 0x3fffffu)),
+                                         hn::And(exp, hn::Set(du, 1u)))));
+    const auto subnormal = hn::IfThenElseZero(
+        hn::Gt(hn::BitCast(di, mant), hn::Set(di, 0x600000)), hn::Set(di, 1));
+    auto code = hn::IfThenElse(hn::Eq(hn::BitCast(di, exp), hn::Zero(di)), subnormal,
+                               hn::BitCast(di, normal));
+    // exp <= 0x1ff and u as i32 is negative exactly when the sign is set.
+    code = hn::IfThenElse(hn::Gt(code, hn::Set(di, 0xfe)), hn::Set(di, sat ? 0xfe : 0xff), code);
+    const auto ui = hn::BitCast(di, u);
+    code = hn::IfThenElse(hn::Or(hn::Gt(ui, hn::Set(di, 0x7f800000)), hn::Lt(ui, hn::Zero(di))),
+                          hn::Set(di, 0xff), code);
+    code = hn::IfThenElseZero(hn::Ne(hn::And(ui, hn::Set(di, 0x7fffffff)), hn::Zero(di)), code);
+    hn::StoreU(hn::DemoteTo(du8, code), du8, dst + i);
+  }
+  for (; i < n; ++i)
+    dst[i] = f32ToE8M0(src[i], sat ? Overflow::Saturate : Overflow::NonSaturate);
 }
 
 void EncodeF16(const float *HWY_RESTRICT src, uint16_t *HWY_RESTRICT dst, size_t n) {
@@ -165,6 +197,7 @@ namespace trnrt::detail {
 HWY_EXPORT(EncodeE4M3);
 HWY_EXPORT(EncodeE5M2);
 HWY_EXPORT(EncodeE2M1);
+HWY_EXPORT(EncodeE8M0);
 HWY_EXPORT(EncodeF16);
 HWY_EXPORT(DecodeF16);
 HWY_EXPORT(EncodeBf16);
@@ -178,6 +211,9 @@ void simdEncodeE5M2(const float *src, uint8_t *dst, size_t n, bool sat) {
 }
 void simdEncodeE2M1(const float *src, uint8_t *dst, size_t n) {
   HWY_DYNAMIC_DISPATCH(EncodeE2M1)(src, dst, n);
+}
+void simdEncodeE8M0(const float *src, uint8_t *dst, size_t n, bool sat) {
+  HWY_DYNAMIC_DISPATCH(EncodeE8M0)(src, dst, n, sat);
 }
 void simdEncodeF16(const float *src, uint16_t *dst, size_t n) {
   HWY_DYNAMIC_DISPATCH(EncodeF16)(src, dst, n);
