@@ -32,7 +32,7 @@ std::string shapeText(const std::vector<int64_t> &shape) {
 
 bool rowMajor(const AccessPattern &ap) {
   int64_t expect = 1;
-  for (uint32_t d = ap.rank; d-- > 0;) {
+  for (uint32_t d = std::min<uint32_t>(ap.rank, kMaxFreeDims); d-- > 0;) {
     if (ap.sizes[d] != 1 && ap.strides[d] != expect)
       return false;
     expect *= ap.sizes[d];

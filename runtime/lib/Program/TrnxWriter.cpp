@@ -190,6 +190,10 @@ std::string baseName(const std::string &path) {
 
 std::vector<uint8_t> serializeProgram(const Program &program) {
   FlatBufferBuilder b(4096);
+  // Write every field, even those equal to the schema default: -0.0f must
+  // survive a round trip (the builder compares with ==), and readers never
+  // depend on an absent field meaning "default" for values we wrote.
+  b.ForceDefaults(true);
   Writer w(b);
   auto root = w.program(program);
   fb::FinishProgramBuffer(b, root);

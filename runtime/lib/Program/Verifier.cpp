@@ -22,6 +22,10 @@
 namespace trnrt {
 namespace {
 
+/// Sanity bound on one access (2^40 elements per partition) so element
+/// counts never overflow 64 bits; far above any memory's capacity.
+constexpr uint64_t kMaxElemsPerPartition = uint64_t(1) << 40;
+
 bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
 
 /// Thrown internally to unwind to verifyProgram on the first failure; never
@@ -242,6 +246,12 @@ private:
         failAp(fmt::format("free dim {} stride {} outside -{}..{} {}", d, ap.strides[d],
                            t_->maxApStride, t_->maxApStride, tgt()));
     }
+    unsigned __int128 elems = 1;
+    for (uint32_t d = 0; d < ap.rank; ++d)
+      elems *= ap.sizes[d];
+    if (elems > kMaxElemsPerPartition)
+      failAp(fmt::format("{} elements per partition exceed {}", static_cast<uint64_t>(elems),
+                         kMaxElemsPerPartition));
     if (ap.numPartitions < 1)
       failAp("0 partitions, must be >= 1");
     if (ap.numPartitions > t_->numPartitions)
