@@ -219,12 +219,12 @@ Expected<RunResult> EmulatorDevice::run(const Program &program,
   mem.psumPitch = target->psumBytesPerPartition();
   mem.trackInit = check;
   if (data) {
-    mem.sbuf.assign(mem.sbufPitch * target->numPartitions, 0);
-    mem.psum.assign(mem.psumPitch * target->numPartitions, 0);
+    mem.sbuf.allocate(mem.sbufPitch * target->numPartitions);
+    mem.psum.allocate(mem.psumPitch * target->numPartitions);
     mem.hbm.resize(program.tensors.size());
     if (check) {
-      mem.sbufInit.assign(mem.sbuf.size(), 0);
-      mem.psumInit.assign(mem.psum.size(), 0);
+      mem.sbufInit.allocate(mem.sbuf.size());
+      mem.psumInit.allocate(mem.psum.size());
       mem.hbmInit.resize(program.tensors.size());
     }
     size_t nextInput = 0;

@@ -18,12 +18,37 @@
 #include "trn/runtime/Target.h"
 
 #include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace trnrt {
 namespace emu {
+
+/// A zero-filled byte buffer from calloc: large allocations come from mmap
+/// with pages zeroed on first touch, so untouched SBUF/PSUM costs nothing.
+class ZeroBuffer {
+public:
+  void allocate(size_t n) {
+    ptr_.reset(static_cast<uint8_t *>(std::calloc(n ? n : 1, 1)));
+    if (!ptr_)
+      throw std::bad_alloc();
+    size_ = n;
+  }
+  uint8_t *data() { return ptr_.get(); }
+  const uint8_t *data() const { return ptr_.get(); }
+  size_t size() const { return size_; }
+
+private:
+  struct Free {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> ptr_;
+  size_t size_ = 0;
+};
 
 /// The device memories of one run. HBM is one byte buffer per program tensor.
 /// The `*Init` shadows (one byte per data byte, 1 = written) exist only when
@@ -32,10 +57,10 @@ struct Memory {
   const Target *target = nullptr;
   const Program *program = nullptr;
   uint64_t sbufPitch = 0, psumPitch = 0; // bytes per partition
-  std::vector<uint8_t> sbuf, psum;
+  ZeroBuffer sbuf, psum;
   std::vector<std::vector<uint8_t>> hbm;
   bool trackInit = false;
-  std::vector<uint8_t> sbufInit, psumInit;
+  ZeroBuffer sbufInit, psumInit;
   std::vector<std::vector<uint8_t>> hbmInit;
 };
 

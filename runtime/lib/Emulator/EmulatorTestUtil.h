@@ -167,6 +167,56 @@ inline Program gemmProgram(uint32_t M, uint32_t N, uint32_t K, bool transposedA 
   return b.p;
 }
 
+/// Single-instruction test harness: inputs are DMA'd (dma0, signalling s0)
+/// into SBUF/PSUM tiles, ops run in order on their queues (each waits for all
+/// loads and the previous op via s1), and stores (dma1) copy tiles to new
+/// output tensors after the last op.
+struct Harness {
+  ProgramBuilder b;
+  std::vector<HostTensor> inputs;
+  uint32_t loads = 0, ops = 0;
+  explicit Harness(const std::string &target = "trn2") : b(target, 4) {}
+
+  /// Loads `vals` (P x E, row-major, encoded as `t`) into `space` at `addr`,
+  /// partitions [p0, p0 + P).
+  void load(DType t, MemSpace space, uint64_t addr, uint32_t p0, uint32_t P, uint32_t E,
+            const std::vector<float> &vals) {
+    const uint32_t x = b.tensor("in" + std::to_string(inputs.size()), TensorKind::Input, t,
+                                {P, E});
+    inputs.push_back(hostTensor(t, {P, E}, vals));
+    b.add(kFirstDmaQueue,
+          DmaCopy{AccessPattern::tile(space, t, addr, p0, P, {E}),
+                  AccessPattern::hbm(x, t, 0, P, E, {E})},
+          {}, {0});
+    ++loads;
+  }
+  void op(QueueId q, InstructionBody body) {
+    std::vector<SemWait> waits;
+    if (loads)
+      waits.push_back({0, loads});
+    if (ops)
+      waits.push_back({1, ops});
+    b.add(q, std::move(body), waits, {1});
+    ++ops;
+  }
+  /// Stores tile [P, E] of `t` at `addr` to a new output; returns its index
+  /// in the run's outputs.
+  size_t store(DType t, MemSpace space, uint64_t addr, uint32_t p0, uint32_t P, uint32_t E) {
+    const size_t before = b.p.outputIndices().size();
+    const uint32_t y = b.tensor("out" + std::to_string(before), TensorKind::Output, t, {P, E});
+    b.add(kFirstDmaQueue + 1,
+          DmaCopy{AccessPattern::hbm(y, t, 0, P, E, {E}),
+                  AccessPattern::tile(space, t, addr, p0, P, {E})},
+          ops ? std::vector<SemWait>{{1, ops}} : std::vector<SemWait>{{0, loads}}, {});
+    return before;
+  }
+  Expected<RunResult> run(bool check = true) {
+    RunOptions o;
+    o.check = check;
+    return createEmulatorDevice()->run(b.p, inputs, o);
+  }
+};
+
 } // namespace emutest
 } // namespace trnrt
 
