@@ -287,7 +287,7 @@ std::string statsToTable(const Program &program, const RunStats &stats) {
                  ? stats.criticalQueue
                  : fmt::format("{} ({:.1f} % busy)", stats.criticalQueue, 100.0 * crit->second));
   out += "\n";
-  out += fmt::format("  {:<8}{:>8}  {:>6}  {}\n", "queue", "busy", "instrs", "");
+  out += fmt::format("  {:<8}{:>8}  {:>6}\n", "queue", "busy", "instrs");
   std::map<std::string, size_t> counts;
   for (const Queue &q : program.queues)
     counts[queueName(q.id)] = q.instructions.size();
