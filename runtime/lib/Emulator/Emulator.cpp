@@ -81,7 +81,17 @@ class EmulatorDevice final : public Device {
 public:
   std::string name() const override { return "emulator"; }
   Expected<RunResult> run(const Program &program, const std::vector<HostTensor> &inputs,
-                          const RunOptions &options) override;
+                          const RunOptions &options) override {
+    try {
+      return runImpl(program, inputs, options);
+    } catch (const std::bad_alloc &) { // nothing throws across the Device API
+      return Error{"emulator: out of host memory"};
+    }
+  }
+
+private:
+  Expected<RunResult> runImpl(const Program &program, const std::vector<HostTensor> &inputs,
+                              const RunOptions &options);
 };
 
 /// Per-queue scheduling state.
@@ -107,7 +117,7 @@ struct Increment {
 
 } // namespace
 
-Expected<RunResult> EmulatorDevice::run(const Program &program,
+Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
                                         const std::vector<HostTensor> &inputs,
                                         const RunOptions &options) {
   if (auto err = verifyProgram(program))

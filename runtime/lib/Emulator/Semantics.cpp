@@ -210,6 +210,25 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
                   s.mem + s.base + static_cast<int64_t>(p) * s.pitch, bytes);
     return std::nullopt;
   }
+  // Transposing read (rows closer together than the elements of a row, e.g.
+  // loading A^T from a row-major A): walk blocks of rows together so that
+  // consecutive reads share cache lines. Rows are written contiguously.
+  if (s.mem != d.mem && !s.nibble && s.P == d.P && s.E == d.E && s.nd == 1 &&
+      d.contiguous() && std::abs(s.pitch) < std::abs(s.stride[0]) && s.P >= 8) {
+    constexpr uint32_t kBlock = 16;
+    const unsigned eb = s.eb;
+    const int64_t st = s.stride[0];
+    for (uint32_t p0 = 0; p0 < s.P; p0 += kBlock) {
+      const uint32_t p1 = std::min<uint32_t>(s.P, p0 + kBlock);
+      for (uint64_t i = 0; i < s.E; ++i) {
+        const uint8_t *src = s.mem + s.base + static_cast<int64_t>(i) * st;
+        for (uint32_t p = p0; p < p1; ++p)
+          std::memcpy(d.mem + d.base + static_cast<int64_t>(p) * d.pitch + i * eb,
+                      src + static_cast<int64_t>(p) * s.pitch, eb);
+      }
+    }
+    return std::nullopt;
+  }
   // General case: read everything, then write (memmove semantics).
   uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);
   gatherRaw(s, buf);
