@@ -221,7 +221,7 @@ TEST(TrnxRoundTrip, MisalignedBufferIsAccepted) {
 TEST(TrnxRoundTrip, FileIdentifierAndVersion) {
   std::vector<uint8_t> bytes = serializeProgram(testprog::gemm());
   ASSERT_GE(bytes.size(), 8u);
-  EXPECT_EQ(std::string(bytes.begin() + 4, bytes.begin() + 8), kTrnxMagic);
+  EXPECT_EQ(std::string(bytes.begin() + 8, bytes.begin() + 12), kTrnxMagic); // after the size prefix
   auto v = peekFormatVersion(bytes.data(), bytes.size());
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, kTrnxFormatVersion);

@@ -345,34 +345,56 @@ public:
   }
 };
 
-/// Identifier, FlatBuffers verifier and header. Returns the root or an Error.
-Expected<const fbs::Program *> openBuffer(const uint8_t *data, size_t size) {
+/// Layout: [u32 size of the rest][u32 root offset]["TRNX"][...].
+constexpr size_t kIdentifierOffset = 2 * sizeof(flatbuffers::uoffset_t);
+constexpr size_t kMinSize = kIdentifierOffset + flatbuffers::kFileIdentifierLength;
+
+/// Size prefix, identifier, FlatBuffers verifier. Returns the root or an Error.
+Expected<const fbs::Program *> verifyBuffer(const uint8_t *data, size_t size) {
   if (size == 0)
     return Error{"empty file (not a .trnx program)"};
   if (size >= FLATBUFFERS_MAX_BUFFER_SIZE)
     return Error{fmt::format("file of {} bytes exceeds the .trnx limit of {} bytes", size,
                              static_cast<uint64_t>(FLATBUFFERS_MAX_BUFFER_SIZE) - 1)};
-  if (size < sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength)
+  if (size < kMinSize)
     return Error{fmt::format("truncated file: {} bytes is too small for a .trnx program", size)};
-  if (!flatbuffers::BufferHasIdentifier(data, fbs::ProgramIdentifier())) {
+  if (!fbs::SizePrefixedProgramBufferHasIdentifier(data)) {
     std::string id;
-    for (size_t i = 4; i < 8; ++i) {
+    for (size_t i = kIdentifierOffset; i < kMinSize; ++i) {
       char c = static_cast<char>(data[i]);
       id += (c >= 0x20 && c < 0x7f) ? std::string(1, c) : fmt::format("\\x{:02x}", data[i]);
     }
     return Error{fmt::format("not a .trnx program (file identifier '{}', expected '{}')", id,
                              kTrnxMagic)};
   }
-  // Each table reference costs at least 4 bytes of buffer, so this bound only
-  // stops DAG-shaped inputs from making verification superlinear.
+  const uint64_t expect =
+      uint64_t(flatbuffers::ReadScalar<flatbuffers::uoffset_t>(data)) + sizeof(flatbuffers::uoffset_t);
+  if (expect > size)
+    return Error{fmt::format("truncated .trnx program: {} bytes expected, {} present", expect,
+                             size)};
+  if (expect < size)
+    return Error{fmt::format("corrupt .trnx program: {} bytes of trailing data after the "
+                             "{}-byte program",
+                             size - expect, expect)};
+  // Each table reference costs at least 4 bytes of buffer (a writer that
+  // never shares tables needs at most size / 8), so this bound only stops
+  // DAG-shaped inputs from making verification superlinear.
   flatbuffers::uoffset_t maxTables = static_cast<flatbuffers::uoffset_t>(size / 4 + 1024);
   flatbuffers::Verifier verifier(data, size, kMaxDepth, maxTables);
-  if (!fbs::VerifyProgramBuffer(verifier))
+  if (!fbs::VerifySizePrefixedProgramBuffer(verifier))
     return Error{"corrupt or truncated .trnx program (FlatBuffers verification failed)"};
-  const fbs::Program *root = fbs::GetProgram(data);
-  const fbs::Header *h = root->header();
-  if (!h)
+  const fbs::Program *root = fbs::GetSizePrefixedProgram(data);
+  if (!root->header())
     return Error{"corrupt .trnx program: missing header"};
+  return root;
+}
+
+/// verifyBuffer plus the format version check.
+Expected<const fbs::Program *> openBuffer(const uint8_t *data, size_t size) {
+  auto root = verifyBuffer(data, size);
+  if (!root)
+    return root;
+  const fbs::Header *h = (*root)->header();
   if (h->format_version() == 0)
     return Error{"corrupt .trnx program: format version 0"};
   if (h->format_version() > kTrnxFormatVersion)
@@ -402,20 +424,10 @@ Expected<uint32_t> peekFormatVersion(const uint8_t *data, size_t size) {
   if (size == 0 || data == nullptr)
     return Error{"empty file (not a .trnx program)"};
   Aligned a(data, size);
-  // Only the identifier and the header table are needed; verify the whole
-  // buffer anyway (cheap) so nothing is read out of bounds.
-  if (size < 8 || !flatbuffers::BufferHasIdentifier(a.data, fbs::ProgramIdentifier()))
-    return Error{"not a .trnx program"};
-  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE)
-    return Error{"file too large"};
-  flatbuffers::Verifier verifier(a.data, size, kMaxDepth,
-                                 static_cast<flatbuffers::uoffset_t>(size / 4 + 1024));
-  if (!fbs::VerifyProgramBuffer(verifier))
-    return Error{"corrupt or truncated .trnx program (FlatBuffers verification failed)"};
-  const fbs::Header *h = fbs::GetProgram(a.data)->header();
-  if (!h)
-    return Error{"corrupt .trnx program: missing header"};
-  return h->format_version();
+  auto root = verifyBuffer(a.data, size);
+  if (!root)
+    return root.error();
+  return (*root)->header()->format_version();
 }
 
 Expected<Program> deserializeProgram(const uint8_t *data, size_t size) {

@@ -196,7 +196,8 @@ std::vector<uint8_t> serializeProgram(const Program &program) {
   b.ForceDefaults(true);
   Writer w(b);
   auto root = w.program(program);
-  fb::FinishProgramBuffer(b, root);
+  // Size-prefixed: any truncation (or trailing garbage) is detectable.
+  fb::FinishSizePrefixedProgramBuffer(b, root);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 
