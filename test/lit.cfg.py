@@ -22,7 +22,7 @@ llvm_config.with_environment("PATH", config.trn_tools_dir, append_path=True)
 llvm_config.with_environment("PYTHONPATH", os.path.join(config.trn_obj_root, "python"),
                              append_path=True)
 
-tools = ["trn-opt", "trnc", "trn-run", "trn-objdump"]
+tools = ["trn-opt", "trnc", "trn-run", "trn-objdump", "trnx-testgen"]
 for t in tools:
     if os.path.exists(os.path.join(config.trn_tools_dir, t)):
         config.available_features.add(t)

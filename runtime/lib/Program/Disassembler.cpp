@@ -195,7 +195,8 @@ public:
     line(fmt::format("semaphores: {}", p_.numSemaphores));
     line(fmt::format("instructions: {}", p_.numInstructions()));
     for (const Queue &q : p_.queues) {
-      line(fmt::format("queue {} ({} instructions):", queueName(q.id), q.instructions.size()));
+      line(fmt::format("queue {} ({} instruction{}):", queueName(q.id), q.instructions.size(),
+                       q.instructions.size() == 1 ? "" : "s"));
       for (size_t i = 0; i < q.instructions.size(); ++i) {
         std::string label = fmt::format("{}[{}]", queueName(q.id), i);
         line(fmt::format("  {:<9} {}", label, instruction(q.instructions[i])));
