@@ -644,15 +644,15 @@ LogicalResult TransposeOp::verify() {
   FailureOr<Tile> src = c.tile(getSrc(), "source", kSbuf, TileUse::Pe);
   if (failed(src))
     return failure();
-  FailureOr<Tile> dst = c.tile(getDst(), "result", kPsum, TileUse::Pe);
-  if (failed(dst))
-    return failure();
   if (src->rank() != 2)
     return emitOpError() << "source must be [P, F], got " << shapeString(src->shape());
   const int64_t P = src->dim(0), F = src->dim(1);
   if (F > static_cast<int64_t>(c.target.maxStationaryFree))
     return emitOpError() << "source free size " << F << " exceeds the " << c.target.name
                          << " limit of " << c.target.maxStationaryFree;
+  FailureOr<Tile> dst = c.tile(getDst(), "result", kPsum, TileUse::Pe);
+  if (failed(dst))
+    return failure();
   if (dst->rank() != 2 || dst->dim(0) != F || dst->dim(1) != P)
     return emitOpError() << "result shape " << shapeString(dst->shape())
                          << " must be the transposed source shape " << F << "x" << P;

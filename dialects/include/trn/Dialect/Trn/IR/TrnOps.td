@@ -113,7 +113,7 @@ def Trn_MatmulOp : Trn_InstOp<"matmul", "Matmul", [
     accumulation group (overwrites `dst`); with it, it adds to `dst`.
     Stationary and moving tiles are in SBUF, `dst` in PSUM.
 
-    Modes (`mode(...)`, default `normal`):
+    Modes (`mode <name>`, default `normal`):
     * `normal`: stationary `[K, M]`, moving `[K, N]`.
     * `fp8_double_row` (trn2): FP8 operands with an extra leading free dim of
       2 rows: stationary `[K, 2, M]`, moving `[K, 2, N]`; contraction index
@@ -144,7 +144,7 @@ def Trn_MatmulOp : Trn_InstOp<"matmul", "Matmul", [
     $stationary `,` $moving
     (`scales` `(` $stationary_scale^ `,` $moving_scale `:`
                   type($stationary_scale) `,` type($moving_scale) `)`)?
-    `->` $dst (`mode` `(` $mode^ `)`)? attr-dict
+    `->` $dst (`mode` $mode^)? attr-dict
     `:` type($stationary) `,` type($moving) `->` type($dst)
   }];
 }
