@@ -49,4 +49,46 @@ def TrnCheckEntryPass : Pass<"trn-check-entry", "ModuleOp"> {
   let dependentDialects = ["trn::TrnDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Stage 7-8: device level (backend)
+//===----------------------------------------------------------------------===//
+
+def TrnAllocatePass : Pass<"trn-allocate", "ModuleOp"> {
+  let summary = "Assign SBUF/PSUM addresses to trn.alloc buffers by liveness (stage 7)";
+  let description = [{
+    Gives every `trn.alloc` an `offset` (byte address within each partition)
+    on straight-line device-level code (stage 6). A buffer is live from the
+    first to the last operation using it directly or through
+    `memref.subview`/`memref.cast` views; buffers of the same memory (SBUF,
+    PSUM) whose live ranges overlap never overlap in memory. Sizes are bytes
+    per partition rounded up to `alignment`. PSUM tiles no larger than a bank
+    (2 KiB per partition) never straddle a bank boundary; larger tiles start
+    on a bank boundary.
+
+    Placement is next-fit with wrap-around ("rotate"): a freed block is not
+    reused until the rest of the memory has been cycled through, so the tiles
+    of consecutive unrolled iterations get different addresses (double
+    buffering). If that fails, first-fit and then largest-first placement are
+    tried before reporting
+    `error: 'trn.alloc' op SBUF needs N bytes per partition at this point, the
+    trn2 limit is 229376` at the buffer that does not fit. Offsets already
+    present are kept. The module gets `trnc.memory_plan` (high-water mark and
+    peak live bytes per memory, strategy used).
+
+    Example:
+    ```mlir
+    %a = trn.alloc() : memref<128x512xf32, #trn.mem<sbuf>>
+    // becomes
+    %a = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<sbuf>>
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "uint64_t", /*default=*/"64",
+           "Byte alignment of every buffer within a partition (power of two)">,
+    Option<"rotate", "rotate", "bool", /*default=*/"true",
+           "Try rotating (next-fit) placement first; false = first-fit only">,
+  ];
+  let dependentDialects = ["trn::TrnDialect"];
+}
+
 #endif // TRN_TRANSFORMS_PASSES_TD
