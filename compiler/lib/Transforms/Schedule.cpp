@@ -1,0 +1,414 @@
+//===- Schedule.cpp - trn-schedule: queues, order, semaphores -------------===//
+//
+// Stage 8 of docs/pipeline.md. Input: allocated straight-line device code
+// (stage 7: every trn.alloc has an offset). Output: every instruction has a
+// `queue`, cross-queue dependencies are ordered by `sync` semaphores, and the
+// instruction order in the function is a valid global issue order.
+//
+// 1. Dependencies through memory: for each pair of instructions in program
+//    order, a read-after-write, write-after-read or write-after-write on a
+//    common byte of the same memory (same tensor for HBM) is an edge. Tiles
+//    are the static access patterns of the serializer (ScheduleInstructions);
+//    bounding boxes are tested first, then the exact strided byte sets.
+// 2. List scheduling with the target cost model (trnrt::Target::durationNs):
+//    repeatedly pick, among the instructions whose predecessors are all
+//    scheduled, the one that can start earliest on one of its candidate
+//    queues (ties: longest remaining critical path, then program order), and
+//    put it on the queue where it finishes first. Loads with no
+//    predecessors start at time 0, so DMA prefetch and engine overlap follow
+//    from the allocation's buffer rotation. Candidate queues: the `queue`
+//    attribute if present; else the engines of the `engine` attribute or
+//    those that may execute the opcode (trnrt::engineCanExecute) and support
+//    every operand dtype; ScalarE only for activations unless requested;
+//    DMA copies use dma0..dma{N-1} (N = `dma-queues`, default all DMA engines
+//    of the target).
+// 3. Semaphores: queue q owns semaphore q. Walking the issue order with a
+//    vector clock per instruction (the latest position of every queue known
+//    to have completed before it starts), a dependency already implied by
+//    program order or by an earlier wait is dropped; otherwise the consumer
+//    waits for `sem_q >= n`, n = signalling instructions of q up to the
+//    producer, and the producer signals. Dependencies are visited latest
+//    first so one wait covers everything its producer already waited for.
+// 4. The function is rewritten: non-instruction ops (allocs, views, globals)
+//    first in their original order, then the instructions in issue order.
+//    The estimated makespan is stored as `trnc.estimated_ns` on the function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ScheduleInstructions.h"
+#include "trn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace mlir::trn {
+#define GEN_PASS_DEF_TRNSCHEDULEPASS
+#include "trn/Transforms/Passes.h.inc"
+} // namespace mlir::trn
+
+using namespace mlir;
+using namespace mlir::trn;
+
+namespace {
+
+struct Access {
+  trnrt::AccessPattern ap;
+  bool write = false;
+};
+
+struct Node {
+  TrnInstructionOpInterface op;
+  trnrt::Instruction inst;
+  SmallVector<Access, 4> accesses;
+  SmallVector<unsigned, 4> preds; // indices into nodes, ascending
+  SmallVector<unsigned, 4> succs;
+  SmallVector<trnrt::QueueId, 4> candidates;
+  double bottom = 0; // longest path to a sink (ns), including itself
+  // Schedule.
+  bool scheduled = false;
+  trnrt::QueueId queue = 0;
+  double start = 0, finish = 0;
+  unsigned order = 0;    // issue position
+  unsigned queuePos = 0; // position within its queue
+  bool signals = false;
+  SmallVector<std::pair<unsigned, unsigned>, 2> waitsOn; // (queue, producer queue pos)
+};
+
+struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> {
+  using TrnSchedulePassBase::TrnSchedulePassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    const trnrt::Target &target = getTarget(module);
+    for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (failed(scheduleFunction(func, target)))
+        return signalPassFailure();
+    }
+  }
+
+  /// Candidate queues of an instruction.
+  LogicalResult candidateQueues(Node &n, const trnrt::Target &target, unsigned numDma) {
+    Operation *op = n.op.getOperation();
+    trnrt::Opcode opcode = n.op.getOpcode();
+    std::vector<trnrt::DType> dtypes;
+    for (const Access &a : n.accesses)
+      dtypes.push_back(a.ap.dtype);
+    auto dtypesOk = [&](trnrt::Engine e) {
+      if (e == trnrt::Engine::DMA)
+        return true;
+      return llvm::all_of(dtypes, [&](trnrt::DType t) { return target.engineSupportsDType(e, t); });
+    };
+    auto queuesOf = [&](trnrt::Engine e) {
+      SmallVector<trnrt::QueueId, 4> qs;
+      switch (e) {
+      case trnrt::Engine::PE:
+        qs.push_back(trnrt::kQueuePE);
+        break;
+      case trnrt::Engine::ACT:
+        qs.push_back(trnrt::kQueueACT);
+        break;
+      case trnrt::Engine::DVE:
+        qs.push_back(trnrt::kQueueDVE);
+        break;
+      case trnrt::Engine::POOL:
+        qs.push_back(trnrt::kQueuePOOL);
+        break;
+      case trnrt::Engine::DMA:
+        for (unsigned i = 0; i < numDma; ++i)
+          qs.push_back(static_cast<trnrt::QueueId>(trnrt::kFirstDmaQueue + i));
+        break;
+      }
+      return qs;
+    };
+    if (StringAttr qa = n.op.getQueueAttr()) {
+      std::optional<trnrt::QueueId> q = n.op.getAssignedQueue();
+      if (!q)
+        return op->emitOpError() << "has an unknown queue '" << qa.getValue() << "'";
+      trnrt::Engine e = trnrt::queueEngine(*q);
+      if (!trnrt::engineCanExecute(e, opcode) || !dtypesOk(e))
+        return op->emitOpError() << "is pinned to queue '" << qa.getValue()
+                                 << "', whose engine cannot execute it";
+      n.candidates.push_back(*q);
+      return success();
+    }
+    SmallVector<trnrt::Engine, 4> engines;
+    if (EngineAttr ea = n.op.getEngineAttr()) {
+      engines.push_back(toISA(ea.getValue()));
+    } else {
+      for (trnrt::Engine e : {trnrt::Engine::PE, trnrt::Engine::ACT, trnrt::Engine::DVE,
+                              trnrt::Engine::POOL, trnrt::Engine::DMA}) {
+        if (!trnrt::engineCanExecute(e, opcode))
+          continue;
+        // ScalarE is the activation engine; other element-wise work goes to
+        // VectorE/GpSimd unless `engine = #trn.engine<act>` asks for it.
+        if (e == trnrt::Engine::ACT && opcode != trnrt::Opcode::Activation)
+          continue;
+        engines.push_back(e);
+      }
+    }
+    for (trnrt::Engine e : engines)
+      if (trnrt::engineCanExecute(e, opcode) && dtypesOk(e))
+        n.candidates.append(queuesOf(e));
+    if (n.candidates.empty()) {
+      std::string dt;
+      for (trnrt::DType t : dtypes)
+        dt += (dt.empty() ? "" : ", ") + std::string(trnrt::dtypeName(t));
+      return op->emitOpError() << "no " << target.name << " engine"
+                               << (n.op.getEngineAttr() ? " (of the requested one)" : "")
+                               << " can execute " << trnrt::opcodeName(opcode)
+                               << " on operands of dtype " << dt;
+    }
+    return success();
+  }
+
+  LogicalResult scheduleFunction(func::FuncOp func, const trnrt::Target &target) {
+    if (!func.getBody().hasOneBlock())
+      return func.emitOpError() << "trn-schedule expects straight-line code (one block)";
+    Block &block = func.getBody().front();
+    unsigned numDma = dmaQueues ? static_cast<unsigned>(dmaQueues) : target.dma.numEngines;
+    numDma = std::min(numDma, trnrt::kMaxDmaQueues);
+    if (dmaQueues < 0 || numDma == 0)
+      return func.emitOpError() << "trn-schedule: dma-queues must be between 1 and "
+                                << trnrt::kMaxDmaQueues;
+
+    // HBM tensors: arguments, globals (by symbol), function-level allocs.
+    llvm::StringMap<uint32_t> hbmIds;
+    auto hbmIndex = [&](Value root) -> std::optional<uint32_t> {
+      std::string key;
+      if (auto arg = dyn_cast<BlockArgument>(root)) {
+        key = "arg" + std::to_string(arg.getArgNumber());
+      } else if (auto g = root.getDefiningOp<memref::GetGlobalOp>()) {
+        key = "global:" + g.getName().str();
+      } else if (auto a = root.getDefiningOp<memref::AllocOp>()) {
+        key = "alloc:" + std::to_string(reinterpret_cast<uintptr_t>(a.getOperation()));
+      } else {
+        return std::nullopt;
+      }
+      auto [it, inserted] = hbmIds.try_emplace(key, static_cast<uint32_t>(hbmIds.size()));
+      return it->second;
+    };
+
+    std::vector<Node> nodes;
+    SmallVector<Operation *> others;
+    Operation *terminator = block.getTerminator();
+    for (Operation &op : block) {
+      if (&op == terminator)
+        continue;
+      if (op.getNumRegions() != 0)
+        return op.emitOpError() << "trn-schedule expects straight-line code (stage 7); run "
+                                   "trn-unroll and trn-allocate first";
+      auto inst = dyn_cast<TrnInstructionOpInterface>(&op);
+      if (!inst) {
+        if (!isa<AllocOp, memref::SubViewOp, memref::CastOp, memref::GetGlobalOp,
+                 memref::AllocOp>(op) &&
+            !isMemoryEffectFree(&op))
+          return op.emitOpError() << "is not allowed in device-level code before trn-schedule "
+                                     "(expected trn instructions, trn.alloc, memref.subview, "
+                                     "memref.get_global, memref.alloc)";
+        others.push_back(&op);
+        continue;
+      }
+      Node n;
+      n.op = inst;
+      FailureOr<trnrt::Instruction> built = buildInstruction(inst, hbmIndex);
+      if (failed(built))
+        return failure();
+      n.inst = std::move(*built);
+      n.inst.waits.clear();
+      n.inst.signals.clear();
+      SmallVector<OpOperand *> reads, writes;
+      inst.getTileAccesses(reads, writes);
+      for (auto [list, isWrite] : {std::make_pair(&reads, false), std::make_pair(&writes, true)})
+        for (OpOperand *o : *list) {
+          FailureOr<trnrt::AccessPattern> ap = buildAccessPattern(o->get(), &op, hbmIndex);
+          if (failed(ap))
+            return failure();
+          n.accesses.push_back({*ap, isWrite});
+        }
+      if (failed(candidateQueues(n, target, numDma)))
+        return failure();
+      nodes.push_back(std::move(n));
+    }
+
+    // 1. Memory dependencies (program order).
+    for (unsigned i = 0; i < nodes.size(); ++i)
+      for (unsigned j = 0; j < i; ++j) {
+        bool dep = false;
+        for (const Access &a : nodes[i].accesses) {
+          for (const Access &b : nodes[j].accesses)
+            if ((a.write || b.write) && accessPatternsOverlap(a.ap, b.ap)) {
+              dep = true;
+              break;
+            }
+          if (dep)
+            break;
+        }
+        if (dep) {
+          nodes[i].preds.push_back(j);
+          nodes[j].succs.push_back(i);
+        }
+      }
+
+    // Durations per candidate queue.
+    auto duration = [&](const Node &n, trnrt::QueueId q) {
+      bool triggered = trnrt::queueEngine(q) == trnrt::Engine::DMA && !n.preds.empty();
+      return target.durationNs(n.inst, q, triggered);
+    };
+    for (unsigned i = nodes.size(); i-- > 0;) {
+      Node &n = nodes[i];
+      double best = std::numeric_limits<double>::infinity();
+      for (trnrt::QueueId q : n.candidates)
+        best = std::min(best, duration(n, q));
+      double tail = 0;
+      for (unsigned s : n.succs)
+        tail = std::max(tail, nodes[s].bottom);
+      n.bottom = best + tail;
+    }
+
+    // 2. List scheduling.
+    std::array<double, trnrt::kMaxQueues> queueFree{};
+    std::array<unsigned, trnrt::kMaxQueues> queueLen{};
+    SmallVector<unsigned> remainingPreds;
+    SmallVector<unsigned> ready;
+    for (unsigned i = 0; i < nodes.size(); ++i) {
+      remainingPreds.push_back(nodes[i].preds.size());
+      if (nodes[i].preds.empty())
+        ready.push_back(i);
+    }
+    SmallVector<unsigned> issue;
+    double makespan = 0;
+    while (!ready.empty()) {
+      unsigned bestIdx = 0;
+      trnrt::QueueId bestQ = 0;
+      double bestStart = 0, bestFinish = 0;
+      bool have = false;
+      for (unsigned r = 0; r < ready.size(); ++r) {
+        Node &n = nodes[ready[r]];
+        double readyAt = 0;
+        for (unsigned p : n.preds)
+          readyAt = std::max(readyAt, nodes[p].finish);
+        for (trnrt::QueueId q : n.candidates) {
+          double s = std::max(readyAt, queueFree[q]);
+          double f = s + duration(n, q);
+          bool better;
+          if (!have) {
+            better = true;
+          } else if (ready[r] != ready[bestIdx]) {
+            const Node &b = nodes[ready[bestIdx]];
+            if (s != bestStart)
+              better = s < bestStart;
+            else if (n.bottom != b.bottom)
+              better = n.bottom > b.bottom;
+            else
+              better = ready[r] < ready[bestIdx];
+          } else {
+            better = f < bestFinish || (f == bestFinish && queueLen[q] < queueLen[bestQ]);
+          }
+          if (better) {
+            have = true;
+            bestIdx = r;
+            bestQ = q;
+            bestStart = s;
+            bestFinish = f;
+          }
+        }
+      }
+      unsigned id = ready[bestIdx];
+      ready.erase(ready.begin() + bestIdx);
+      Node &n = nodes[id];
+      n.scheduled = true;
+      n.queue = bestQ;
+      n.start = bestStart;
+      n.finish = bestFinish;
+      n.order = issue.size();
+      n.queuePos = queueLen[bestQ]++;
+      queueFree[bestQ] = bestFinish;
+      makespan = std::max(makespan, bestFinish);
+      issue.push_back(id);
+      for (unsigned s : n.succs)
+        if (--remainingPreds[s] == 0)
+          ready.push_back(s);
+    }
+    assert(issue.size() == nodes.size() && "dependency graph follows program order");
+
+    // 3. Semaphores with vector clocks. known[q] = number of instructions of
+    // queue q known complete (positions < known[q]).
+    constexpr unsigned Q = trnrt::kMaxQueues;
+    std::vector<std::array<unsigned, Q>> doneClock(nodes.size());
+    std::array<int, Q> lastOnQueue;
+    lastOnQueue.fill(-1);
+    for (unsigned id : issue) {
+      Node &n = nodes[id];
+      std::array<unsigned, Q> known{};
+      if (lastOnQueue[n.queue] >= 0)
+        known = doneClock[lastOnQueue[n.queue]];
+      SmallVector<unsigned, 4> preds(n.preds.begin(), n.preds.end());
+      llvm::sort(preds, [&](unsigned a, unsigned b) { return nodes[a].order > nodes[b].order; });
+      for (unsigned p : preds) {
+        Node &pn = nodes[p];
+        if (pn.queue == n.queue || known[pn.queue] > pn.queuePos)
+          continue; // Implied by queue order or an earlier wait.
+        pn.signals = true;
+        n.waitsOn.push_back({pn.queue, pn.queuePos});
+        for (unsigned q = 0; q < Q; ++q)
+          known[q] = std::max(known[q], doneClock[p][q]);
+      }
+      known[n.queue] = std::max(known[n.queue], n.queuePos + 1);
+      doneClock[id] = known;
+      lastOnQueue[n.queue] = static_cast<int>(id);
+    }
+    // Signal counts per queue position.
+    std::array<SmallVector<unsigned>, Q> signalCount; // inclusive prefix counts
+    for (unsigned q = 0; q < Q; ++q)
+      signalCount[q].assign(queueLen[q], 0);
+    std::array<unsigned, Q> running{};
+    for (unsigned id : issue) {
+      Node &n = nodes[id];
+      if (n.signals)
+        ++running[n.queue];
+      signalCount[n.queue][n.queuePos] = running[n.queue];
+    }
+    if (target.numSemaphores < Q && llvm::any_of(nodes, [&](const Node &n) {
+          return n.signals && n.queue >= target.numSemaphores;
+        }))
+      return func.emitOpError() << "needs more semaphores than the " << target.name
+                                << " provides (" << target.numSemaphores << ")";
+
+    // 4. Rewrite.
+    MLIRContext *ctx = func.getContext();
+    for (Node &n : nodes) {
+      n.op.setAssignedQueue(n.queue);
+      SmallVector<uint32_t> waitSems, waitValues, signals;
+      llvm::sort(n.waitsOn);
+      for (auto [q, pos] : n.waitsOn) {
+        waitSems.push_back(q);
+        waitValues.push_back(signalCount[q][pos]);
+      }
+      if (n.signals)
+        signals.push_back(n.queue);
+      if (waitSems.empty() && signals.empty())
+        n.op->removeAttr("sync");
+      else
+        n.op.setSyncAttr(SyncAttr::get(ctx, waitSems, waitValues, signals));
+    }
+    for (Operation *op : others)
+      op->moveBefore(terminator);
+    for (unsigned id : issue)
+      nodes[id].op->moveBefore(terminator);
+    func->setAttr("trnc.estimated_ns", FloatAttr::get(Float64Type::get(ctx), makespan));
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,243 @@
+//===- trnc.cpp - the trnc compiler driver --------------------------------===//
+//
+//   trnc INPUT.mlir -o OUT.trnx [--target=trn1|trn2|trn3] [--quant=none]
+//        [--emit=STAGE]
+//
+// Parses the input, sets `trn.target`, runs the pass pipeline of
+// docs/pipeline.md (trn::buildTrnPipeline) and serializes the scheduled
+// module to a .trnx program (trnrt::writeProgramFile, atomic). `--emit=STAGE`
+// prints the IR after a stage (or `program`: the trn-objdump listing)
+// instead. An input that already contains trn instructions runs only
+// allocate and schedule. Diagnostics: `error: file:line:col: message` on
+// stderr, exit status 1, no output file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trn/Dialect/Trn/IR/TrnOps.h"
+#include "trn/Pipeline/Pipeline.h"
+#include "trn/Serialize/Serialize.h"
+#include "trn/Transforms/Passes.h"
+#include "trn/runtime/Target.h"
+#include "trn/runtime/Trnx.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory trncCategory("trnc options");
+static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<input.mlir>"),
+                                          cl::cat(trncCategory));
+static cl::opt<std::string> outputFilename("o", cl::desc("Output file (.trnx; with --emit: text, "
+                                                         "default stdout)"),
+                                           cl::value_desc("file"), cl::cat(trncCategory));
+static cl::opt<std::string> targetName("target",
+                                       cl::desc("Target: trn1, trn2 or trn3 (default: the "
+                                                "module's trn.target, else trn2)"),
+                                       cl::value_desc("name"), cl::cat(trncCategory));
+static cl::opt<std::string> quantMode("quant",
+                                      cl::desc("Quantization mode (only 'none' in this build "
+                                               "unless the trn-quantize pass exists)"),
+                                      cl::init("none"), cl::value_desc("mode"),
+                                      cl::cat(trncCategory));
+static cl::opt<std::string> emitStage(
+    "emit",
+    cl::desc("Print the IR after a stage instead of writing a program: input, entry, decompose, "
+             "layout, tile, bufferize, place-memory, lower, unroll, allocate, schedule; or "
+             "'program' for the trn-objdump-style listing"),
+    cl::value_desc("stage"), cl::cat(trncCategory));
+
+namespace {
+
+std::string locationPrefix(Location loc) {
+  std::string s;
+  loc->walk([&](Location l) {
+    if (auto f = dyn_cast<FileLineColLoc>(l)) {
+      s = f.getFilename().str() + ":" + std::to_string(f.getLine()) + ":" +
+          std::to_string(f.getColumn()) + ": ";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return s;
+}
+
+/// "error: file:line:col: message" (DESIGN.md section 8), notes likewise.
+void printDiagnostic(Diagnostic &diag) {
+  const char *kind = "error";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    kind = "error";
+    break;
+  case DiagnosticSeverity::Warning:
+    kind = "warning";
+    break;
+  case DiagnosticSeverity::Note:
+    kind = "note";
+    break;
+  case DiagnosticSeverity::Remark:
+    kind = "remark";
+    break;
+  }
+  llvm::errs() << kind << ": " << locationPrefix(diag.getLocation()) << diag.str() << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    printDiagnostic(note);
+}
+
+int fail(const Twine &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return 1;
+}
+
+bool containsDeviceInstructions(ModuleOp module) {
+  return module
+      .walk([](trn::TrnInstructionOpInterface) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Writes `text` to `path` ("-" or empty = stdout); no file on failure.
+int writeText(const std::string &path, llvm::function_ref<void(raw_ostream &)> print) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> out =
+      openOutputFile(path.empty() ? "-" : path, &error);
+  if (!out)
+    return fail("cannot write '" + path + "': " + error);
+  print(out->os());
+  out->os().flush();
+  if (out->os().has_error()) {
+    std::string msg = out->os().error().message();
+    out->os().clear_error();
+    return fail("cannot write '" + path + "': " + msg);
+  }
+  out->keep();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "trnc: compile a linalg/tensor MLIR function to a .trnx program\n");
+
+  // Options first: nothing is read or written when they are wrong.
+  if (inputFilename.empty())
+    return fail("no input file (usage: trnc INPUT.mlir -o OUT.trnx [--target=trn1|trn2|trn3] "
+                "[--quant=none] [--emit=STAGE])");
+  bool emitProgram = emitStage == "program";
+  if (!emitStage.empty() && !emitProgram && !trn::getTrnStageIndex(emitStage)) {
+    std::string stages;
+    for (StringRef s : trn::getTrnStageNames())
+      stages += s.str() + ", ";
+    return fail("--emit=" + emitStage + ": unknown stage; stages: " + stages + "program");
+  }
+  if (!llvm::is_contained(trn::getTrnQuantModes(), StringRef(quantMode))) {
+    std::string modes;
+    for (StringRef m : trn::getTrnQuantModes())
+      modes += (modes.empty() ? "" : ", ") + m.str();
+    return fail("--quant=" + quantMode + ": unknown quantization mode; modes: " + modes);
+  }
+  if (!targetName.empty() && !trnrt::Target::get(targetName)) {
+    std::string names;
+    for (const std::string &n : trnrt::Target::names())
+      names += (names.empty() ? "" : ", ") + n;
+    return fail("--target=" + targetName + ": unknown target; targets: " + names);
+  }
+  if (emitStage.empty() && outputFilename.empty())
+    return fail("no output file: use -o OUT.trnx (or --emit=STAGE to print the IR)");
+
+  DialectRegistry registry;
+  trn::registerTrnDialects(registry);
+  trn::registerTrnPasses();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
+    printDiagnostic(diag);
+    return success();
+  });
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(inputFilename, &errorMessage);
+  if (!file)
+    return fail("cannot read '" + inputFilename + "': " + errorMessage);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1; // The parser reported the error.
+
+  // trn.target: from --target, else kept, else the default.
+  StringRef targetAttrName = trn::TrnDialect::getTargetAttrName();
+  Attribute existing = (*module)->getAttr(targetAttrName);
+  if (existing) {
+    auto attr = dyn_cast<trn::TargetAttr>(existing);
+    if (!attr) {
+      (*module)->emitError() << "'" << targetAttrName << "' must be a #trn.target attribute";
+      return 1;
+    }
+    if (!targetName.empty() && attr.getName() != targetName) {
+      (*module)->emitError() << "--target=" << targetName << " conflicts with the module's "
+                             << targetAttrName << " = " << existing;
+      return 1;
+    }
+  } else {
+    std::string name =
+        targetName.empty() ? trn::TrnDialect::getDefaultTargetName().str() : targetName;
+    (*module)->setAttr(targetAttrName, trn::TargetAttr::get(&context, name));
+  }
+
+  bool deviceLevel = containsDeviceInstructions(*module);
+  if (emitStage == "input")
+    return writeText(outputFilename, [&](raw_ostream &os) { (*module)->print(os); os << "\n"; });
+
+  trn::PipelineOptions options;
+  options.quant = quantMode;
+  options.deviceOnly = deviceLevel;
+  if (!emitStage.empty() && !emitProgram)
+    options.stopAfter = emitStage;
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("invalid pass manager options");
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope rootTiming = timing.getRootScope();
+  pm.enableTiming(rootTiming);
+  std::string pipelineError;
+  if (failed(trn::buildTrnPipeline(pm, options, &pipelineError)))
+    return fail(pipelineError);
+  if (failed(pm.run(*module)))
+    return 1;
+  if (!emitStage.empty() && !emitProgram)
+    return writeText(outputFilename, [&](raw_ostream &os) { (*module)->print(os); os << "\n"; });
+
+  TimingScope serializeTiming = rootTiming.nest("serialize");
+  FailureOr<trnrt::Program> program = trn::serializeModule(*module);
+  serializeTiming.stop();
+  if (failed(program))
+    return 1;
+  if (emitProgram)
+    return writeText(outputFilename,
+                     [&](raw_ostream &os) { os << trnrt::disassembleProgram(*program); });
+  if (std::optional<trnrt::Error> err = trnrt::writeProgramFile(*program, outputFilename))
+    return fail(err->message);
+  return 0;
+}
