@@ -387,34 +387,25 @@ private:
     requireSpace(b.stationary, "stationary", MemSpace::SBUF);
     requireSpace(b.moving, "moving", MemSpace::SBUF);
 
-    // Operand dtypes for the data path.
+    // Operand and output dtypes: the target model owns the rules.
+    auto allowedOperands = [&] {
+      std::string list;
+      for (int i = 0; i < kNumDTypes; ++i)
+        if (t_->isLegalMatmulOperand(b.mode, DType(i)))
+          list += (list.empty() ? "" : ", ") + std::string(dtypeName(DType(i)));
+      return list;
+    };
     auto checkOperand = [&](const AccessPattern &a, const char *role) {
-      bool ok = false;
-      switch (b.mode) {
-      case MatmulMode::Normal:
-        ok = a.dtype == DType::F32 || a.dtype == DType::BF16 || a.dtype == DType::F16 ||
-             isFp8(a.dtype);
-        break;
-      case MatmulMode::Fp8DoubleRow:
-        ok = isFp8(a.dtype);
-        break;
-      case MatmulMode::Mx:
-        ok = isFp8(a.dtype) || a.dtype == DType::F4E2M1;
-        break;
-      }
-      if (!ok)
+      if (!t_->isLegalMatmulOperand(b.mode, a.dtype))
         failInst(fmt::format("{} dtype {} not allowed in {} mode (allowed: {})", role,
-                             dtypeName(a.dtype), matmulModeName(b.mode),
-                             b.mode == MatmulMode::Normal         ? "f32, bf16, f16, f8e4m3, f8e5m2"
-                             : b.mode == MatmulMode::Fp8DoubleRow ? "f8e4m3, f8e5m2"
-                                                                  : "f8e4m3, f8e5m2, f4e2m1"));
+                             dtypeName(a.dtype), matmulModeName(b.mode), allowedOperands()));
     };
     checkOperand(b.stationary, "stationary");
     checkOperand(b.moving, "moving");
     if ((b.stationary.dtype == DType::F32) != (b.moving.dtype == DType::F32))
       failInst(fmt::format("stationary dtype {} and moving dtype {} mix f32 with a narrow type",
                            dtypeName(b.stationary.dtype), dtypeName(b.moving.dtype)));
-    if (!(b.dst.dtype == DType::F32 || (b.dst.dtype == DType::BF16 && t_->psumBf16Accumulate)))
+    if (!t_->isLegalMatmulOutput(b.dst.dtype))
       failInst(fmt::format("dst dtype {} not supported for matmul output (allowed: {}) {}",
                            dtypeName(b.dst.dtype), t_->psumBf16Accumulate ? "f32, bf16" : "f32",
                            tgt()));
@@ -439,9 +430,7 @@ private:
     if (m > t_->maxStationaryFree)
       failInst(fmt::format("stationary free size {} exceeds {} {}", m, t_->maxStationaryFree,
                            tgt()));
-    uint64_t nMax = t_->maxMovingFree;
-    if (t_->movingMayExceedBank)
-      nMax = b.dst.dtype == DType::BF16 ? t_->maxMovingFreeBf16Out : t_->maxMovingFreeV4Fp32;
+    const uint64_t nMax = t_->maxMovingFreeFor(b.dst.dtype);
     if (n > nMax)
       failInst(fmt::format("moving free size {} exceeds {} {}", n, nMax, tgt()));
     if (b.dst.numPartitions != m)
@@ -466,7 +455,7 @@ private:
       failInst(fmt::format("mx mode needs a multiple of 32 contraction partitions, got {}", k));
     auto checkScale = [&](const AccessPattern &s, const AccessPattern &data, const char *role) {
       requireSpace(s, role, MemSpace::SBUF);
-      if (s.dtype != DType::E8M0)
+      if (!t_->isLegalMatmulScale(b.mode, s.dtype))
         failInst(fmt::format("{} dtype {} must be e8m0", role, dtypeName(s.dtype)));
       if (s.numPartitions != k / 32 || s.freeShape() != data.freeShape())
         failInst(fmt::format("{} shape {} must be [P={}, free shape of the data {}]", role,
