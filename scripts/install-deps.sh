@@ -14,6 +14,8 @@ PACKAGES=(
   # Python frontend and tests (Debian's /usr/bin/python3 only)
   python3 python3-numpy python3-pybind11 pybind11-dev python3-pytest python3-torch
   python3-torchvision python3-onnx
+  # the bundled model's data set (8x8 digits ship inside the package)
+  python3-sklearn
 )
 
 missing=()
