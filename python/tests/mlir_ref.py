@@ -8,6 +8,7 @@ argument and (after buffer-results-to-out-params) every result is an expanded me
 import ctypes
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 
@@ -21,6 +22,7 @@ PIPELINE = [
     "--convert-linalg-to-loops",
     "--lower-affine",
     "--convert-scf-to-cf",
+    "--convert-math-to-llvm",
     "--convert-math-to-libm",
     "--expand-strided-metadata",
     "--finalize-memref-to-llvm",
@@ -74,12 +76,38 @@ def _descriptor(arr):
     return args
 
 
+_CONST = re.compile(r'^\s*(%cst\d+) = arith.constant dense<"0x([0-9A-F]+)"> : (tensor<([0-9x]+)x(f32|bf16|i32)>)')
+_NP = {"f32": np.float32, "bf16": np.uint16, "i32": np.int32}
+
+
+def externalize_constants(text: str, min_bytes: int = 4096):
+    """Turns large dense constants into extra trailing function arguments (returns the new text
+    and their numpy values).  LLVM compiles multi-megabyte constant initialisers very slowly;
+    passing weights as buffers keeps whole-network reference runs to seconds."""
+    lines, extra, values = [], [], []
+    for line in text.split("\n"):
+        m = _CONST.match(line)
+        if m and len(m.group(2)) >= 2 * min_bytes:
+            name, hexdata, ty, dims, et = m.groups()
+            shape = [int(d) for d in dims.split("x")]
+            values.append(np.frombuffer(bytes.fromhex(hexdata), dtype=_NP[et]).reshape(shape).copy())
+            extra.append(f"{name}: {ty}")
+            continue
+        lines.append(line)
+    out = "\n".join(lines)
+    if extra:
+        i = out.index(") -> (")
+        out = out[:i] + ", " + ", ".join(extra) + out[i:]
+    return out, values
+
+
 def run(imported, *inputs, func="forward"):
     """Runs ``imported`` (an ImportedModule) on torch inputs; returns torch outputs."""
-    lib = ctypes.CDLL(build(imported.mlir))
+    text, consts = externalize_constants(imported.mlir)
+    lib = ctypes.CDLL(build(text))
     fn = getattr(lib, func)
     fn.restype = None
-    ins = [_np(x, s.program_dtype) for x, s in zip(inputs, imported.inputs)]
+    ins = [_np(x, s.program_dtype) for x, s in zip(inputs, imported.inputs)] + consts
     outs = []
     for s in imported.outputs:
         dt = {torch.float32: np.float32, torch.bfloat16: np.int16, torch.int32: np.int32}[s.program_dtype]

@@ -160,7 +160,10 @@ class Lowering:
         return problems
 
     def _check_dtypes(self, n) -> Optional[str]:
-        for v in pytree.tree_flatten(self.values.get(n))[0]:
+        v = self.values.get(n)
+        if isinstance(v, (tuple, list)):  # multi-output ops: their getitem users are checked
+            return None
+        for v in [v]:
             if isinstance(v, torch.Tensor) and v.dtype not in FLOAT_DTYPES + (torch.bool,):
                 if n.target in (aten.embedding.default,) or op_name(n.target) in VIEW_OPS:
                     continue
@@ -245,7 +248,8 @@ class Lowering:
 
     # -- helpers for handlers ------------------------------------------------------------------
     def out_value(self, n=None):
-        return self.values[n or self.current]
+        v = self.values[n or self.current]
+        return v[0] if isinstance(v, (tuple, list)) else v
 
     def out_shape(self, n=None):
         v = self.out_value(n)
@@ -475,6 +479,21 @@ def _cat(L, n, tensors, dim=0):
         offsets[dim] = off
         acc = L.fb.insert_slice(t, acc, offsets)
         off += t.shape[dim]
+    return acc
+
+
+@handles("aten.stack.default")
+def _stack(L, n, tensors, dim=0):
+    out = L.out_shape()
+    dim = _norm_dim(dim, len(out))
+    dtype = L.out_dtype()
+    acc = L.fb.empty(out, dtype)
+    for i, t in enumerate(tensors):
+        t = L.fb.convert(L.tv(t), dtype)
+        t = L.fb.reshape(t, t.shape[:dim] + (1,) + t.shape[dim:])
+        offsets = [0] * len(out)
+        offsets[dim] = i
+        acc = L.fb.insert_slice(t, acc, offsets)
     return acc
 
 
