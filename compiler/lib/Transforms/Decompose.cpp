@@ -1,0 +1,891 @@
+//===- Decompose.cpp - trn-decompose: rewrite to the stage-2 op set -------===//
+//
+// Stage 2 of the trnc pipeline (docs/pipeline.md). Brings every op to the
+// small set the rest of the pipeline tiles and lowers:
+//   * convolutions -> shifted-window linalg.matmul chains (one matmul per
+//     filter tap (kh, kw): W[:, :, kh, kw] x strided window of the input);
+//   * depthwise convolutions -> per-tap element-wise multiply-accumulate;
+//   * pooling -> per-tap element-wise max/min/add of strided windows;
+//   * softmax -> reduce max, exp(x - max), reduce sum, divide;
+//   * matvec/vecmat/dot and batched forms -> matmul/batch_matmul;
+//   * named element-wise ops and element-wise arith/math on tensors ->
+//     linalg.generic;
+//   * generic reductions -> element-wise generic + linalg.reduce with a
+//     plain add/mul/max/min combiner; generic contractions -> matmul.
+// Rewrites preserve the accumulate-into-init semantics of the originals.
+// Ops the pass cannot bring to the stage-2 set are reported, never crashed
+// on; the pass then fails.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::trn {
+#define GEN_PASS_DEF_TRNDECOMPOSEPASS
+#include "trn/Transforms/Passes.h.inc"
+} // namespace mlir::trn
+
+using namespace mlir;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t, 2> getI64Pair(Operation *op, StringRef name) {
+  SmallVector<int64_t, 2> v = {1, 1};
+  if (auto attr = op->getAttrOfType<DenseIntElementsAttr>(name)) {
+    v.clear();
+    for (const APInt &x : attr.getValues<APInt>())
+      v.push_back(x.getSExtValue());
+  }
+  return v;
+}
+
+RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// A static extract_slice; `keep[i]` says whether dim i stays in the
+/// (rank-reduced) result.
+Value extractSlice(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> offsets,
+                   ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides, ArrayRef<bool> keep) {
+  SmallVector<int64_t> shape;
+  for (auto [s, k] : llvm::zip(sizes, keep))
+    if (k)
+      shape.push_back(s);
+  auto type = RankedTensorType::get(shape, tensorType(src).getElementType());
+  MLIRContext *ctx = b.getContext();
+  return tensor::ExtractSliceOp::create(b, loc, type, src, getAsIndexOpFoldResult(ctx, offsets),
+                                        getAsIndexOpFoldResult(ctx, sizes),
+                                        getAsIndexOpFoldResult(ctx, strides));
+}
+
+Value insertSlice(OpBuilder &b, Location loc, Value src, Value dest, ArrayRef<int64_t> offsets,
+                  ArrayRef<int64_t> sizes) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> ones(offsets.size(), 1);
+  return tensor::InsertSliceOp::create(b, loc, src, dest, getAsIndexOpFoldResult(ctx, offsets),
+                                       getAsIndexOpFoldResult(ctx, sizes),
+                                       getAsIndexOpFoldResult(ctx, ones));
+}
+
+/// Reassociation collapsing the letters of `group` (adjacent in `layout`)
+/// into one dim and keeping every other letter alone.
+SmallVector<ReassociationIndices> groupAdjacent(StringRef layout, StringRef group) {
+  SmallVector<ReassociationIndices> r;
+  for (int64_t i = 0, e = layout.size(); i < e; ++i) {
+    bool inGroup = group.contains(layout[i]);
+    if (inGroup && !r.empty() && group.contains(layout[i - 1]))
+      r.back().push_back(i);
+    else
+      r.push_back({i});
+  }
+  return r;
+}
+
+Value collapse(OpBuilder &b, Location loc, Value v, ArrayRef<ReassociationIndices> reassoc) {
+  if (reassoc.size() == static_cast<size_t>(tensorType(v).getRank()))
+    return v;
+  return tensor::CollapseShapeOp::create(b, loc, v, reassoc);
+}
+
+Value expand(OpBuilder &b, Location loc, RankedTensorType type, Value v,
+             ArrayRef<ReassociationIndices> reassoc) {
+  if (tensorType(v) == type)
+    return v;
+  return tensor::ExpandShapeOp::create(b, loc, type, v, reassoc);
+}
+
+/// linalg.matmul (or batch_matmul with `batch`) C += A * B where the A/B
+/// maps may be transposed; default maps are left implicit.
+Value createMatmul(OpBuilder &b, Location loc, Value a, Value bv, Value c, bool aTransposed,
+                   bool bTransposed, bool batch) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<NamedAttribute> attrs;
+  if (aTransposed || bTransposed) {
+    unsigned nd = batch ? 4 : 3;
+    unsigned o = batch ? 1 : 0;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i + o, ctx); };
+    SmallVector<AffineExpr> pre;
+    if (batch)
+      pre.push_back(getAffineDimExpr(0, ctx));
+    auto mk = [&](AffineExpr x, AffineExpr y) {
+      SmallVector<AffineExpr> r = pre;
+      r.push_back(x);
+      r.push_back(y);
+      return AffineMap::get(nd, 0, r, ctx);
+    };
+    AffineMap am = aTransposed ? mk(d(2), d(0)) : mk(d(0), d(2));
+    AffineMap bm = bTransposed ? mk(d(1), d(2)) : mk(d(2), d(1));
+    AffineMap cm = mk(d(0), d(1));
+    attrs.push_back(b.getNamedAttr(
+        "indexing_maps", b.getAffineMapArrayAttr({am, bm, cm})));
+  }
+  if (batch)
+    return linalg::BatchMatmulOp::create(b, loc, TypeRange{c.getType()}, ValueRange{a, bv},
+                                         ValueRange{c}, attrs)
+        .getResult(0);
+  return linalg::MatmulOp::create(b, loc, TypeRange{c.getType()}, ValueRange{a, bv},
+                                  ValueRange{c}, attrs)
+      .getResult(0);
+}
+
+/// The constant padding value of a tensor.pad producer of `v`, if `v` is
+/// produced by a pad whose padding value is not constant: that pad.
+tensor::PadOp nonConstantPadProducer(Value v) {
+  auto pad = v.getDefiningOp<tensor::PadOp>();
+  if (!pad)
+    return {};
+  Value pv = pad.getConstantPaddingValue();
+  if (pv && matchPattern(pv, m_Constant()))
+    return {};
+  return pad;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutions -> shifted-window matmuls
+//===----------------------------------------------------------------------===//
+
+/// Letter layouts of a 2-D convolution: input (n, g, c, h, w), filter
+/// (f, g, c, h = kh, w = kw), output (n, g, f, h = oh, w = ow).
+struct ConvLayout {
+  StringRef input, filter, output;
+};
+
+std::optional<ConvLayout> getConvLayout(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::optional<ConvLayout>>(op)
+      .Case([](linalg::Conv2DNchwFchwOp) { return ConvLayout{"nchw", "fchw", "nfhw"}; })
+      .Case([](linalg::Conv2DNhwcHwcfOp) { return ConvLayout{"nhwc", "hwcf", "nhwf"}; })
+      .Case([](linalg::Conv2DNhwcFhwcOp) { return ConvLayout{"nhwc", "fhwc", "nhwf"}; })
+      .Case([](linalg::Conv2DNgchwFgchwOp) { return ConvLayout{"ngchw", "fgchw", "ngfhw"}; })
+      .Case([](linalg::Conv2DNgchwGfchwOp) { return ConvLayout{"ngchw", "gfchw", "ngfhw"}; })
+      .Case([](linalg::Conv2DNhwgcGfhwcOp) { return ConvLayout{"nhwgc", "gfhwc", "nhwgf"}; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+int64_t dimOf(Value v, StringRef layout, char letter) {
+  return tensorType(v).getDimSize(layout.find(letter));
+}
+
+/// Strips `drop` letters from `layout`.
+std::string without(StringRef layout, StringRef drop) {
+  std::string s;
+  for (char c : layout)
+    if (!drop.contains(c))
+      s.push_back(c);
+  return s;
+}
+
+struct ConvToMatmuls : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op, PatternRewriter &rewriter) const override {
+    std::optional<ConvLayout> layout = getConvLayout(op);
+    if (!layout || !op.hasPureTensorSemantics())
+      return failure();
+    Location loc = op.getLoc();
+    Value input = op.getDpsInputs()[0], filter = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    SmallVector<int64_t, 2> strides = getI64Pair(op, "strides");
+    SmallVector<int64_t, 2> dilations = getI64Pair(op, "dilations");
+    StringRef in = layout->input, fl = layout->filter, out = layout->output;
+    bool grouped = in.contains('g');
+    int64_t n = dimOf(input, in, 'n'), g = grouped ? dimOf(input, in, 'g') : 1;
+    int64_t c = dimOf(input, in, 'c'), f = dimOf(filter, fl, 'f');
+    int64_t kh = dimOf(filter, fl, 'h'), kw = dimOf(filter, fl, 'w');
+    int64_t oh = dimOf(init, out, 'h'), ow = dimOf(init, out, 'w');
+
+    // The batch joins the positions (N*OH*OW) when n, h, w are adjacent in
+    // both the window and the output (NHWC forms); otherwise one chain per
+    // image.
+    std::string inWin = without(in, "g"), outWin = without(out, "g");
+    bool foldBatch = StringRef(inWin).contains("nhw") && StringRef(outWin).contains("nhw");
+    StringRef posLetters = foldBatch ? "nhw" : "hw";
+    std::string inKeep = without(inWin, foldBatch ? "" : "n");
+    std::string outKeep = without(outWin, foldBatch ? "" : "n");
+    std::string flKeep = without(fl, "ghw");
+    int64_t numImages = foldBatch ? 1 : n;
+
+    // The 2-D operands: output (f,p) or (p,f); input window (c,p) or (p,c);
+    // filter tap (f,c) or (c,f).
+    bool outFFirst = outKeep.find('f') < outKeep.find('h');
+    bool inCFirst = inKeep.find('c') < inKeep.find('h');
+    bool flFFirst = flKeep.find('f') < flKeep.find('c');
+
+    Value result = init;
+    for (int64_t img = 0; img < numImages; ++img) {
+      for (int64_t grp = 0; grp < g; ++grp) {
+        // Accumulator: output[img, grp] as a 2-D tensor.
+        SmallVector<int64_t> oOff, oSize, oStride;
+        SmallVector<bool> oKeep;
+        for (char l : out) {
+          bool isN = l == 'n' && !foldBatch, isG = l == 'g';
+          oOff.push_back(isN ? img : isG ? grp : 0);
+          oSize.push_back(isN || isG ? 1 : tensorType(init).getDimSize(out.find(l)));
+          oStride.push_back(1);
+          oKeep.push_back(!isN && !isG);
+        }
+        Value acc3 = extractSlice(rewriter, loc, result, oOff, oSize, oStride, oKeep);
+        auto oReassoc = groupAdjacent(outKeep, posLetters);
+        Value acc = collapse(rewriter, loc, acc3, oReassoc);
+
+        for (int64_t i = 0; i < kh; ++i) {
+          for (int64_t j = 0; j < kw; ++j) {
+            SmallVector<int64_t> xOff, xSize, xStride;
+            SmallVector<bool> xKeep;
+            for (char l : in) {
+              bool isN = l == 'n' && !foldBatch, isG = l == 'g';
+              switch (l) {
+              case 'n':
+                xOff.push_back(foldBatch ? 0 : img);
+                xSize.push_back(foldBatch ? n : 1);
+                xStride.push_back(1);
+                break;
+              case 'g':
+                xOff.push_back(grp);
+                xSize.push_back(1);
+                xStride.push_back(1);
+                break;
+              case 'c':
+                xOff.push_back(0);
+                xSize.push_back(c);
+                xStride.push_back(1);
+                break;
+              case 'h':
+                xOff.push_back(i * dilations[0]);
+                xSize.push_back(oh);
+                xStride.push_back(strides[0]);
+                break;
+              default: // 'w'
+                xOff.push_back(j * dilations[1]);
+                xSize.push_back(ow);
+                xStride.push_back(strides[1]);
+                break;
+              }
+              xKeep.push_back(!isN && !isG);
+            }
+            Value win = extractSlice(rewriter, loc, input, xOff, xSize, xStride, xKeep);
+            win = collapse(rewriter, loc, win, groupAdjacent(inKeep, posLetters));
+
+            SmallVector<int64_t> wOff, wSize, wStride;
+            SmallVector<bool> wKeep;
+            for (char l : fl) {
+              wOff.push_back(l == 'g' ? grp : l == 'h' ? i : l == 'w' ? j : 0);
+              wSize.push_back(l == 'f' ? f : l == 'c' ? c : 1);
+              wStride.push_back(1);
+              wKeep.push_back(l == 'f' || l == 'c');
+            }
+            Value tap = extractSlice(rewriter, loc, filter, wOff, wSize, wStride, wKeep);
+
+            // C[m, n]: m is the first output dim. A holds m, B holds n.
+            if (outFFirst)
+              acc = createMatmul(rewriter, loc, tap, win, acc, /*aT=*/!flFFirst,
+                                 /*bT=*/!inCFirst, /*batch=*/false);
+            else
+              acc = createMatmul(rewriter, loc, win, tap, acc, /*aT=*/inCFirst,
+                                 /*bT=*/flFFirst, /*batch=*/false);
+          }
+        }
+        Value acc3New = expand(rewriter, loc, tensorType(acc3), acc, oReassoc);
+        result = insertSlice(rewriter, loc, acc3New, result, oOff, oSize);
+      }
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Depthwise convolutions and pooling -> per-tap element-wise generics
+//===----------------------------------------------------------------------===//
+
+enum class Combine { Add, Max, Min, Mac };
+
+/// acc[out] = combine(acc[out], window[out] (, tap[c(, m)])) as an
+/// element-wise generic over the output letters.
+Value windowStep(OpBuilder &b, Location loc, Value acc, Value window, Value tap,
+                 StringRef outLetters, StringRef winLetters, StringRef tapLetters,
+                 Combine kind) {
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = outLetters.size();
+  auto mapFor = [&](StringRef letters) {
+    SmallVector<AffineExpr> e;
+    for (char l : letters)
+      e.push_back(getAffineDimExpr(outLetters.find(l), ctx));
+    return AffineMap::get(rank, 0, e, ctx);
+  };
+  SmallVector<Value> ins = {window};
+  SmallVector<AffineMap> maps = {mapFor(winLetters)};
+  if (tap) {
+    ins.push_back(tap);
+    maps.push_back(mapFor(tapLetters));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, ins, ValueRange{acc}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value o = args.back();
+               Value r;
+               switch (kind) {
+               case Combine::Add:
+                 r = arith::AddFOp::create(nb, nl, o, args[0]);
+                 break;
+               case Combine::Max:
+                 r = arith::MaximumFOp::create(nb, nl, o, args[0]);
+                 break;
+               case Combine::Min:
+                 r = arith::MinimumFOp::create(nb, nl, o, args[0]);
+                 break;
+               case Combine::Mac: {
+                 Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
+                 r = arith::AddFOp::create(nb, nl, o, p);
+                 break;
+               }
+               }
+               linalg::YieldOp::create(nb, nl, r);
+             })
+      .getResult(0);
+}
+
+struct WindowOpToElementwise : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op, PatternRewriter &rewriter) const override {
+    // Letters: input, filter (empty for pooling), output.
+    StringRef in, fl, out;
+    Combine kind;
+    auto set = [&](StringRef i, StringRef f, StringRef o, Combine k) {
+      in = i, fl = f, out = o, kind = k;
+      return true;
+    };
+    bool matched =
+        llvm::TypeSwitch<Operation *, bool>(op)
+            .Case([&](linalg::DepthwiseConv2DNchwChwOp) {
+              return set("nchw", "chw", "nchw", Combine::Mac);
+            })
+            .Case([&](linalg::DepthwiseConv2DNhwcHwcOp) {
+              return set("nhwc", "hwc", "nhwc", Combine::Mac);
+            })
+            .Case([&](linalg::DepthwiseConv2DNhwcHwcmOp) {
+              return set("nhwc", "hwcm", "nhwcm", Combine::Mac);
+            })
+            .Case([&](linalg::PoolingNchwSumOp) { return set("nchw", "", "nchw", Combine::Add); })
+            .Case([&](linalg::PoolingNchwMaxOp) { return set("nchw", "", "nchw", Combine::Max); })
+            .Case([&](linalg::PoolingNhwcSumOp) { return set("nhwc", "", "nhwc", Combine::Add); })
+            .Case([&](linalg::PoolingNhwcMaxOp) { return set("nhwc", "", "nhwc", Combine::Max); })
+            .Case([&](linalg::PoolingNhwcMinOp) { return set("nhwc", "", "nhwc", Combine::Min); })
+            .Default([](Operation *) { return false; });
+    if (!matched || !op.hasPureTensorSemantics())
+      return failure();
+    Location loc = op.getLoc();
+    Value input = op.getDpsInputs()[0], second = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    SmallVector<int64_t, 2> strides = getI64Pair(op, "strides");
+    SmallVector<int64_t, 2> dilations = getI64Pair(op, "dilations");
+    // Pooling's second input only carries the window shape [KH, KW].
+    int64_t kh = fl.empty() ? tensorType(second).getDimSize(0) : dimOf(second, fl, 'h');
+    int64_t kw = fl.empty() ? tensorType(second).getDimSize(1) : dimOf(second, fl, 'w');
+    int64_t oh = dimOf(init, out, 'h'), ow = dimOf(init, out, 'w');
+    std::string tapLetters = without(fl, "hw");
+
+    Value acc = init;
+    for (int64_t i = 0; i < kh; ++i) {
+      for (int64_t j = 0; j < kw; ++j) {
+        SmallVector<int64_t> off, size, stride;
+        SmallVector<bool> keep(in.size(), true);
+        for (auto [d, l] : llvm::enumerate(in)) {
+          int64_t full = tensorType(input).getDimSize(d);
+          off.push_back(l == 'h' ? i * dilations[0] : l == 'w' ? j * dilations[1] : 0);
+          size.push_back(l == 'h' ? oh : l == 'w' ? ow : full);
+          stride.push_back(l == 'h' ? strides[0] : l == 'w' ? strides[1] : 1);
+        }
+        Value win = extractSlice(rewriter, loc, input, off, size, stride, keep);
+        Value tap;
+        if (!fl.empty()) {
+          SmallVector<int64_t> wOff, wSize, wStride;
+          SmallVector<bool> wKeep;
+          for (auto [d, l] : llvm::enumerate(fl)) {
+            wOff.push_back(l == 'h' ? i : l == 'w' ? j : 0);
+            wSize.push_back(l == 'h' || l == 'w' ? 1 : tensorType(second).getDimSize(d));
+            wStride.push_back(1);
+            wKeep.push_back(l != 'h' && l != 'w');
+          }
+          tap = extractSlice(rewriter, loc, second, wOff, wSize, wStride, wKeep);
+        }
+        acc = windowStep(rewriter, loc, acc, win, tap, out, in, tapLetters, kind);
+      }
+    }
+    rewriter.replaceOp(op, acc);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+struct DecomposeSoftmax : OpRewritePattern<linalg::SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::SoftmaxOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getInput();
+    auto type = tensorType(x);
+    auto elemType = type.getElementType();
+    int64_t dim = op.getDimension();
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> redShape;
+    SmallVector<AffineExpr> redExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != dim) {
+        redShape.push_back(type.getDimSize(d));
+        redExprs.push_back(getAffineDimExpr(d, ctx));
+      }
+    auto redType = RankedTensorType::get(redShape, elemType);
+    auto ft = cast<FloatType>(elemType);
+
+    auto reduce = [&](Value in, Attribute initValue, bool isMax) {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, redShape, elemType);
+      Value cst = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(initValue));
+      Value filled = linalg::FillOp::create(rewriter, loc, cst, empty).getResult(0);
+      return linalg::ReduceOp::create(
+                 rewriter, loc, ValueRange{in}, ValueRange{filled}, ArrayRef<int64_t>{dim},
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value r = isMax ? Value(arith::MaximumFOp::create(b, l, args[0], args[1]))
+                                   : Value(arith::AddFOp::create(b, l, args[0], args[1]));
+                   linalg::YieldOp::create(b, l, r);
+                 })
+          .getResult(0);
+    };
+    auto binary = [&](Value a, Value bcast, Value outInit, bool subExp) {
+      auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+      auto bm = AffineMap::get(rank, 0, redExprs, ctx);
+      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+      return linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{type}, ValueRange{a, bcast}, ValueRange{outInit},
+                 ArrayRef<AffineMap>{id, bm, id}, iters,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value r;
+                   if (subExp)
+                     r = math::ExpOp::create(b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+                   else
+                     r = arith::DivFOp::create(b, l, args[0], args[1]);
+                   linalg::YieldOp::create(b, l, r);
+                 })
+          .getResult(0);
+    };
+    (void)redType;
+    APFloat negInf = APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true);
+    Value max = reduce(x, rewriter.getFloatAttr(elemType, negInf), /*isMax=*/true);
+    Value e = binary(x, max, tensor::EmptyOp::create(rewriter, loc, type.getShape(), elemType),
+                     /*subExp=*/true);
+    Value sum = reduce(e, rewriter.getFloatAttr(elemType, 0.0), /*isMax=*/false);
+    Value r = binary(e, sum, op.getOutput(), /*subExp=*/false);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Vector contractions -> matmul
+//===----------------------------------------------------------------------===//
+
+struct VectorContractionToMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op, PatternRewriter &rewriter) const override {
+    if (!isa<linalg::MatvecOp, linalg::VecmatOp, linalg::BatchMatvecOp, linalg::BatchVecmatOp,
+             linalg::DotOp>(op) ||
+        !op.hasPureTensorSemantics())
+      return failure();
+    Location loc = op.getLoc();
+    Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1], c = op.getDpsInits()[0];
+    auto withUnit = [&](Value v, int64_t pos) {
+      // Insert a unit dim at `pos`.
+      auto t = tensorType(v);
+      SmallVector<int64_t> shape(t.getShape());
+      shape.insert(shape.begin() + pos, 1);
+      SmallVector<ReassociationIndices> re;
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        re.push_back({d + (d >= pos ? 1 : 0)});
+      if (!re.empty()) {
+        if (pos == 0)
+          re.front().insert(re.front().begin(), 0);
+        else
+          re[pos - 1].push_back(pos);
+      }
+      return tensor::ExpandShapeOp::create(rewriter, loc,
+                                           RankedTensorType::get(shape, t.getElementType()), v,
+                                           re)
+          .getResult();
+    };
+    Value la, lb, lc;
+    bool batch = false;
+    if (isa<linalg::MatvecOp>(op)) { // [M,K] x [K] -> [M]
+      la = a, lb = withUnit(b, 1), lc = withUnit(c, 1);
+    } else if (isa<linalg::VecmatOp>(op)) { // [K] x [K,N] -> [N]
+      la = withUnit(a, 0), lb = b, lc = withUnit(c, 0);
+    } else if (isa<linalg::BatchMatvecOp>(op)) { // [B,M,K] x [B,K] -> [B,M]
+      la = a, lb = withUnit(b, 2), lc = withUnit(c, 2), batch = true;
+    } else if (isa<linalg::BatchVecmatOp>(op)) { // [B,K] x [B,K,N] -> [B,N]
+      la = withUnit(a, 1), lb = b, lc = withUnit(c, 1), batch = true;
+    } else { // dot: [K] x [K] -> []
+      la = withUnit(a, 0), lb = withUnit(b, 1);
+      auto ct = tensorType(c);
+      lc = tensor::ExpandShapeOp::create(rewriter, loc,
+                                         RankedTensorType::get({1, 1}, ct.getElementType()), c,
+                                         ArrayRef<ReassociationIndices>{});
+    }
+    Value r = createMatmul(rewriter, loc, la, lb, lc, false, false, batch);
+    SmallVector<ReassociationIndices> re =
+        cast<tensor::ExpandShapeOp>(lc.getDefiningOp()).getReassociationIndices();
+    Value res = tensor::CollapseShapeOp::create(rewriter, loc, c.getType(), r, re);
+    rewriter.replaceOp(op, res);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Named element-wise ops -> generic
+//===----------------------------------------------------------------------===//
+
+bool isNamedElementwise(Operation *op) {
+  return isa<linalg::ExpOp, linalg::LogOp, linalg::AbsOp, linalg::CeilOp, linalg::FloorOp,
+             linalg::NegFOp, linalg::ReciprocalOp, linalg::RoundOp, linalg::SqrtOp,
+             linalg::RsqrtOp, linalg::SquareOp, linalg::TanhOp, linalg::ErfOp, linalg::AddOp,
+             linalg::SubOp, linalg::MulOp, linalg::DivOp, linalg::MaxOp, linalg::MinOp,
+             linalg::PowFOp, linalg::SelectOp, linalg::ElementwiseOp, linalg::MapOp>(op);
+}
+
+struct GeneralizeElementwise : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LogicalResult matchAndRewrite(linalg::LinalgOp op, PatternRewriter &rewriter) const override {
+    if (!isNamedElementwise(op) || !op.hasPureTensorSemantics())
+      return failure();
+    return linalg::generalizeNamedOp(rewriter, op);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Generic reductions and contractions
+//===----------------------------------------------------------------------===//
+
+/// The combiner kind of a reduction body `yield comb(out, f(ins))`.
+enum class Reducer { Add, Mul, Max, Min };
+
+struct ReductionBody {
+  Reducer kind;
+  Operation *combiner;
+  Value contribution; // f(ins): the operand of the combiner that is not `out`.
+};
+
+std::optional<ReductionBody> matchReductionBody(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1)
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *comb = yield.getOperand(0).getDefiningOp();
+  if (!comb || comb->getBlock() != &body || comb->getNumOperands() != 2)
+    return std::nullopt;
+  std::optional<Reducer> kind = llvm::TypeSwitch<Operation *, std::optional<Reducer>>(comb)
+                                    .Case([](arith::AddFOp) { return Reducer::Add; })
+                                    .Case([](arith::MulFOp) { return Reducer::Mul; })
+                                    .Case([](arith::MaximumFOp) { return Reducer::Max; })
+                                    .Case([](arith::MaxNumFOp) { return Reducer::Max; })
+                                    .Case([](arith::MinimumFOp) { return Reducer::Min; })
+                                    .Case([](arith::MinNumFOp) { return Reducer::Min; })
+                                    .Default([](Operation *) { return std::nullopt; });
+  if (!kind)
+    return std::nullopt;
+  Value out = body.getArgument(body.getNumArguments() - 1);
+  Value other;
+  if (comb->getOperand(0) == out)
+    other = comb->getOperand(1);
+  else if (comb->getOperand(1) == out)
+    other = comb->getOperand(0);
+  else
+    return std::nullopt;
+  // `out` may only feed the combiner.
+  if (!out.hasOneUse())
+    return std::nullopt;
+  return ReductionBody{*kind, comb, other};
+}
+
+/// A generic contraction C[(b,) m, n] += A * B over one reduction dim whose
+/// operands are 2-D (3-D with a leading batch dim on every operand), as a
+/// named matmul/batch_matmul with transposed maps where needed; null if the
+/// generic is not of that form. (Upstream specializeGenericOp drops
+/// transposed operand maps, so it is not used.)
+Value contractionToMatmul(OpBuilder &b, linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1)
+    return {};
+  unsigned loops = op.getNumLoops();
+  if (loops != 3 && loops != 4)
+    return {};
+  bool batch = loops == 4;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap m : maps)
+    if (!m.isProjectedPermutation() || m.getNumResults() != (batch ? 3u : 2u))
+      return {};
+  auto pos = [](AffineMap m, unsigned i) {
+    return cast<AffineDimExpr>(m.getResult(i)).getPosition();
+  };
+  unsigned o = batch ? 1 : 0;
+  unsigned k = 0;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (it == utils::IteratorType::reduction)
+      k = d;
+  if (batch) {
+    unsigned bd = pos(maps[2], 0);
+    if (bd == k || pos(maps[0], 0) != bd || pos(maps[1], 0) != bd)
+      return {};
+  }
+  unsigned m = pos(maps[2], o), n = pos(maps[2], o + 1);
+  // A: the input holding m (with k); B: the input holding n (with k).
+  auto holds = [&](AffineMap map, unsigned x) {
+    return (pos(map, o) == x && pos(map, o + 1) == k) || (pos(map, o) == k && pos(map, o + 1) == x);
+  };
+  int ai = holds(maps[0], m) && holds(maps[1], n)   ? 0
+           : holds(maps[1], m) && holds(maps[0], n) ? 1
+                                                    : -1;
+  if (ai < 0)
+    return {};
+  AffineMap am = maps[ai], bm = maps[1 - ai];
+  // The body must be out + A * B with A, B in this order or commuted; the
+  // mul is commutative, so the operand order does not change the result.
+  return createMatmul(b, op.getLoc(), op.getDpsInputs()[ai], op.getDpsInputs()[1 - ai],
+                      op.getDpsInits()[0], /*aTransposed=*/pos(am, o) == k,
+                      /*bTransposed=*/pos(bm, o) == n, batch);
+}
+
+/// generic with reduction iterators -> (element-wise generic) + linalg.reduce.
+struct SplitGenericReduction : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    if (op.getNumReductionLoops() == 0 || !op.hasPureTensorSemantics())
+      return failure();
+    // Contractions become named matmuls.
+    if (linalg::isaContractionOpInterface(op)) {
+      if (Value mm = contractionToMatmul(rewriter, op)) {
+        rewriter.replaceOp(op, mm);
+        return success();
+      }
+    }
+    std::optional<ReductionBody> rb = matchReductionBody(op);
+    if (!rb)
+      return rewriter.notifyMatchFailure(op, "not a single-combiner reduction");
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    unsigned numLoops = op.getNumLoops();
+    AffineMap outMap = op.getIndexingMapsArray().back();
+    if (!outMap.isProjectedPermutation())
+      return rewriter.notifyMatchFailure(op, "output map is not a projected permutation");
+    SmallVector<unsigned> outDims, redDims;
+    for (AffineExpr e : outMap.getResults())
+      outDims.push_back(cast<AffineDimExpr>(e).getPosition());
+    for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray())) {
+      if (it == utils::IteratorType::reduction)
+        redDims.push_back(d);
+      else if (!llvm::is_contained(outDims, d))
+        return rewriter.notifyMatchFailure(op, "parallel loop missing from the output");
+    }
+    // The element-wise stage writes T[outDims..., redDims...].
+    SmallVector<AffineExpr> tExprs;
+    SmallVector<int64_t> tShape;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    for (unsigned d : outDims) {
+      tExprs.push_back(getAffineDimExpr(d, ctx));
+      tShape.push_back(ranges[d]);
+    }
+    for (unsigned d : redDims) {
+      tExprs.push_back(getAffineDimExpr(d, ctx));
+      tShape.push_back(ranges[d]);
+    }
+    Value init = op.getDpsInits()[0];
+    Type elemType = tensorType(init).getElementType();
+    AffineMap tMap = AffineMap::get(numLoops, 0, tExprs, ctx);
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    Value reduceInput;
+    Block &oldBody = op.getRegion().front();
+    if (op.getNumDpsInputs() == 1 && rb->contribution == oldBody.getArgument(0) &&
+        maps[0] == tMap && tensorType(op.getDpsInputs()[0]).getElementType() == elemType) {
+      // Already a plain reduction of the input in T order.
+      reduceInput = op.getDpsInputs()[0];
+    } else {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, tShape, elemType);
+      maps.back() = tMap;
+      SmallVector<utils::IteratorType> iters(numLoops, utils::IteratorType::parallel);
+      auto ew = linalg::GenericOp::create(rewriter, loc, TypeRange{empty.getType()},
+                                          op.getDpsInputs(), ValueRange{empty}, maps, iters);
+      // Move the body; `contribution` becomes the yielded value. The old out
+      // argument is unused after the combiner is dropped.
+      rewriter.inlineRegionBefore(op.getRegion(), ew.getRegion(), ew.getRegion().end());
+      Block &body = ew.getRegion().front();
+      auto yield = cast<linalg::YieldOp>(body.getTerminator());
+      Operation *comb = rb->combiner;
+      rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(0, rb->contribution); });
+      rewriter.eraseOp(comb);
+      reduceInput = ew.getResult(0);
+    }
+
+    SmallVector<int64_t> reduceDims;
+    for (size_t i = 0; i < redDims.size(); ++i)
+      reduceDims.push_back(outDims.size() + i);
+    Reducer kind = rb->kind;
+    auto red = linalg::ReduceOp::create(
+        rewriter, loc, ValueRange{reduceInput}, ValueRange{init}, reduceDims,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r;
+          switch (kind) {
+          case Reducer::Add:
+            r = arith::AddFOp::create(b, l, args[0], args[1]);
+            break;
+          case Reducer::Mul:
+            r = arith::MulFOp::create(b, l, args[0], args[1]);
+            break;
+          case Reducer::Max:
+            r = arith::MaximumFOp::create(b, l, args[0], args[1]);
+            break;
+          case Reducer::Min:
+            r = arith::MinimumFOp::create(b, l, args[0], args[1]);
+            break;
+          }
+          linalg::YieldOp::create(b, l, r);
+        });
+    rewriter.replaceOp(op, red.getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Validation
+//===----------------------------------------------------------------------===//
+
+/// Whether `op` belongs to the stage-2 op set (docs/pipeline.md).
+bool isStage2Op(Operation *op) {
+  if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::ReduceOp, linalg::TransposeOp,
+          linalg::BroadcastOp, linalg::FillOp, linalg::CopyOp, linalg::YieldOp,
+          linalg::IndexOp>(op))
+    return true;
+  if (auto g = dyn_cast<linalg::GenericOp>(op))
+    return g.getNumReductionLoops() == 0;
+  if (isa<tensor::EmptyOp, tensor::PadOp, tensor::YieldOp, tensor::ExtractSliceOp,
+          tensor::InsertSliceOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+          tensor::ConcatOp>(op))
+    return true;
+  if (isa<func::FuncOp, func::ReturnOp, ModuleOp>(op))
+    return true;
+  StringRef dialect = op->getName().getDialectNamespace();
+  if (dialect == "arith" || dialect == "math") {
+    // Only constants may produce tensors; everything else is scalar code.
+    if (isa<arith::ConstantOp>(op))
+      return true;
+    return llvm::none_of(op->getResultTypes(), [](Type t) { return isa<ShapedType>(t); });
+  }
+  return false;
+}
+
+/// Preconditions the rewrites rely on; diagnoses what no rewrite can fix.
+LogicalResult checkPreconditions(Operation *root) {
+  bool ok = true;
+  root->walk([&](Operation *op) {
+    if (getConvLayout(op) ||
+        isa<linalg::DepthwiseConv2DNchwChwOp, linalg::DepthwiseConv2DNhwcHwcOp,
+            linalg::DepthwiseConv2DNhwcHwcmOp, linalg::PoolingNchwSumOp,
+            linalg::PoolingNchwMaxOp, linalg::PoolingNhwcSumOp, linalg::PoolingNhwcMaxOp,
+            linalg::PoolingNhwcMinOp>(op)) {
+      auto lop = cast<linalg::LinalgOp>(op);
+      if (!lop.hasPureTensorSemantics()) {
+        op->emitError() << "'" << op->getName()
+                        << "' op cannot be decomposed by trn-decompose: operands must be "
+                           "tensors";
+        ok = false;
+        return;
+      }
+      for (Value v : lop->getOperands())
+        if (!tensorType(v).hasStaticShape()) {
+          op->emitError() << "'" << op->getName()
+                          << "' op cannot be decomposed by trn-decompose: shapes must be "
+                             "static";
+          ok = false;
+          return;
+        }
+      if (tensor::PadOp pad = nonConstantPadProducer(lop.getDpsInputs()[0])) {
+        InFlightDiagnostic d = op->emitError()
+                               << "'" << op->getName()
+                               << "' op cannot be decomposed by trn-decompose: the input is "
+                                  "padded by a tensor.pad whose padding value is not a "
+                                  "constant; supported: constant padding (e.g. zero)";
+        d.attachNote(pad.getLoc()) << "padding op";
+        ok = false;
+      }
+      return;
+    }
+    if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+      Value pv = pad.getConstantPaddingValue();
+      if (!pv || !matchPattern(pv, m_Constant())) {
+        op->emitError() << "'tensor.pad' op cannot be decomposed by trn-decompose: the padding "
+                           "value must be a constant";
+        ok = false;
+      }
+    }
+  });
+  return success(ok);
+}
+
+struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    Operation *root = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (failed(checkPreconditions(root)))
+      return signalPassFailure();
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<ConvToMatmuls, WindowOpToElementwise, DecomposeSoftmax,
+                 VectorContractionToMatmul, GeneralizeElementwise, SplitGenericReduction>(ctx);
+    linalg::populateElementwiseToLinalgConversionPatterns(patterns);
+    GreedyRewriteConfig config;
+    // The rewrites build new IR only; folding constants on the way is fine.
+    if (failed(applyPatternsGreedily(root, std::move(patterns), config))) {
+      root->emitError() << "trn-decompose: rewrites did not converge";
+      return signalPassFailure();
+    }
+
+    bool ok = true;
+    root->walk([&](Operation *op) {
+      if (isStage2Op(op))
+        return WalkResult::advance();
+      std::string reason = "no rewrite to the stage-2 op set applies";
+      if (auto g = dyn_cast<linalg::GenericOp>(op))
+        reason = "reductions must be `out = combine(out, f(inputs))` with a single output and "
+                 "an add/mul/max/min combiner (contractions: two inputs multiplied and added)";
+      op->emitError() << "'" << op->getName() << "' op cannot be decomposed by trn-decompose: "
+                      << reason
+                      << "; supported after decomposition: linalg.matmul/batch_matmul, "
+                         "element-wise linalg.generic, linalg.reduce, data movement";
+      ok = false;
+      return WalkResult::skip();
+    });
+    if (!ok)
+      signalPassFailure();
+  }
+};
+
+} // namespace

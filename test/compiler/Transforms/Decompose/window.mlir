@@ -1,0 +1,75 @@
+// Depthwise convolutions and pooling become per-tap element-wise generics on
+// strided input windows, accumulating into the original init.
+// RUN: trn-opt %s --trn-decompose | FileCheck %s
+
+// CHECK-DAG: #[[ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[C1:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-DAG: #[[X5:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[CM:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4)>
+
+// CHECK-LABEL: func.func @dw_nchw
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x6x6xf32>, %[[W:.*]]: tensor<3x2x2xf32>, %[[O:.*]]: tensor<1x3x3x5xf32>)
+// CHECK: %[[WIN:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [1, 3, 3, 5] [1, 1, 2, 1] : tensor<1x3x6x6xf32> to tensor<1x3x3x5xf32>
+// CHECK: %[[TAP:.*]] = tensor.extract_slice %[[W]][0, 0, 0] [3, 1, 1] [1, 1, 1] : tensor<3x2x2xf32> to tensor<3xf32>
+// CHECK: %[[A0:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[C1]], #[[ID4]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME: ins(%[[WIN]], %[[TAP]] : tensor<1x3x3x5xf32>, tensor<3xf32>) outs(%[[O]] : tensor<1x3x3x5xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[WV:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK:   %[[P:.*]] = arith.mulf %[[IN]], %[[WV]] : f32
+// CHECK:   %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK:   linalg.yield %[[S]]
+// CHECK: tensor.extract_slice %[[X]][0, 0, 0, 1] [1, 3, 3, 5] [1, 1, 2, 1]
+// CHECK: tensor.extract_slice %[[W]][0, 0, 1] [3, 1, 1]
+// CHECK: linalg.generic {{.*}} outs(%[[A0]] : tensor<1x3x3x5xf32>)
+// CHECK: tensor.extract_slice %[[X]][0, 0, 1, 0] [1, 3, 3, 5] [1, 1, 2, 1]
+// CHECK: tensor.extract_slice %[[X]][0, 0, 1, 1] [1, 3, 3, 5] [1, 1, 2, 1]
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK: return %[[R]]
+func.func @dw_nchw(%x: tensor<1x3x6x6xf32>, %w: tensor<3x2x2xf32>, %o: tensor<1x3x3x5xf32>) -> tensor<1x3x3x5xf32> {
+  %r = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x3x6x6xf32>, tensor<3x2x2xf32>) outs(%o : tensor<1x3x3x5xf32>) -> tensor<1x3x3x5xf32>
+  return %r : tensor<1x3x3x5xf32>
+}
+
+// Channel multiplier: the window broadcasts over m, the tap is w[c, m].
+// CHECK-LABEL: func.func @dw_nhwc_hwcm
+// CHECK: tensor.extract_slice %{{.*}}[0, 2, 2, 0] [1, 2, 2, 3] [1, 1, 1, 1] : tensor<1x4x4x3xf32> to tensor<1x2x2x3xf32>
+// CHECK: tensor.extract_slice %{{.*}}[1, 1, 0, 0] [1, 1, 3, 2] [1, 1, 1, 1] : tensor<2x2x3x2xf32> to tensor<3x2xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[X5]], #[[CM]], {{.*}}]
+func.func @dw_nhwc_hwcm(%x: tensor<1x4x4x3xf32>, %w: tensor<2x2x3x2xf32>, %o: tensor<1x2x2x3x2xf32>) -> tensor<1x2x2x3x2xf32> {
+  %r = linalg.depthwise_conv_2d_nhwc_hwcm {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x4x4x3xf32>, tensor<2x2x3x2xf32>) outs(%o : tensor<1x2x2x3x2xf32>) -> tensor<1x2x2x3x2xf32>
+  return %r : tensor<1x2x2x3x2xf32>
+}
+
+// Max pooling: maximumf (NaN-propagating, as upstream's pooling body).
+// CHECK-LABEL: func.func @pool_max
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x5x5xf32>, %[[O:.*]]: tensor<1x2x2x2xf32>)
+// CHECK: %[[WIN:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [1, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: %[[M0:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ID4]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[WIN]] : tensor<1x2x2x2xf32>) outs(%[[O]] : tensor<1x2x2x2xf32>)
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-8: arith.maximumf
+// CHECK-NOT: linalg.pooling
+func.func @pool_max(%x: tensor<1x2x5x5xf32>, %o: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %win = tensor.empty() : tensor<3x3xf32>
+  %r = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+       ins(%x, %win : tensor<1x2x5x5xf32>, tensor<3x3xf32>) outs(%o : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %r : tensor<1x2x2x2xf32>
+}
+
+// Sum pooling (the sum half of count_include_pad average pooling).
+// CHECK-LABEL: func.func @pool_sum
+// CHECK: tensor.extract_slice %{{.*}}[0, 2, 0, 0] [1, 2, 3, 2] [1, 1, 1, 1]
+// CHECK: arith.addf
+// CHECK-LABEL: func.func @pool_min
+// CHECK: arith.minimumf
+func.func @pool_sum(%x: tensor<1x4x4x2xf32>, %o: tensor<1x2x3x2xf32>) -> tensor<1x2x3x2xf32> {
+  %win = tensor.empty() : tensor<2x2xf32>
+  %r = linalg.pooling_nhwc_sum {dilations = dense<[2, 1]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %win : tensor<1x4x4x2xf32>, tensor<2x2xf32>) outs(%o : tensor<1x2x3x2xf32>) -> tensor<1x2x3x2xf32>
+  return %r : tensor<1x2x3x2xf32>
+}
+func.func @pool_min(%x: tensor<1x4x4x2xf32>, %o: tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32> {
+  %win = tensor.empty() : tensor<2x2xf32>
+  %r = linalg.pooling_nhwc_min ins(%x, %win : tensor<1x4x4x2xf32>, tensor<2x2xf32>) outs(%o : tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32>
+  return %r : tensor<1x3x3x2xf32>
+}
