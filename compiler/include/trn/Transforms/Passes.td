@@ -137,4 +137,153 @@ def TrnDecomposePass : Pass<"trn-decompose", "ModuleOp"> {
                            "tensor::TensorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Stage 4-6: tiling, bufferization, memory placement, lowering (middle)
+//===----------------------------------------------------------------------===//
+
+def TrnTilePass : Pass<"trn-tile", "func::FuncOp"> {
+  let summary = "Tile matmul/element-wise/reduce roots into scf.for loops with producer fusion";
+  let description = [{
+    Tiles every compute root with `scf::tileConsumerAndFuseProducersUsingSCF`
+    (stage 4 of docs/pipeline.md). Tile sizes come from the module's
+    `trn.target`: device-form matmuls get `M <= maxStationaryFree`,
+    `N <= maxMovingFree` (one PSUM bank), batch 1 and K untiled; element-wise
+    consumers of a matmul that read it with their own result map are fused
+    into the matmul's loop nest (the last consumer of the chain is tiled and
+    its producers fused, including the accumulator `linalg.fill`).
+    Element-wise generics and reductions get `numPartitions` rows on the
+    partition dim (result dim rank-2, or the first kept dim of a reduction)
+    and a free-size budget of SBUF/16 bytes per partition on the other dims;
+    reduced dims stay untiled. Loops whose step does not divide the range are
+    peeled, so every tile has a static shape; single-iteration loops are kept.
+
+    Example (`%r = relu(matmul(%l, %r) + %bias)` with M = 200, N = 64):
+    ```mlir
+    %0 = scf.for %m = %c0 to %c128 step %c128 iter_args(%a = %init) {
+      %1 = scf.for %n = %c0 to %c64 step %c512 iter_args(%b = %a) {
+        %mm = linalg.matmul ... -> tensor<128x64xf32>
+        %r  = linalg.generic ... ins(%mm, %bias_slice) -> tensor<128x64xf32>
+        ...
+    // followed by the peeled 72-row remainder tile
+    ```
+  }];
+  let dependentDialects = ["scf::SCFDialect", "affine::AffineDialect",
+                           "arith::ArithDialect", "tensor::TensorDialect",
+                           "linalg::LinalgDialect"];
+}
+
+def TrnBufferizePass : Pass<"trn-bufferize", "ModuleOp"> {
+  let summary = "One-shot bufferization into HBM with results as out-params";
+  let description = [{
+    Bufferizes the tiled tensor program (stage 4 -> first half of stage 5):
+    one-shot bufferization with function-boundary bufferization and identity
+    layouts on signatures, every buffer in `#trn.mem<hbm>` (tensor constants
+    become `memref.global`s in HBM, in-place analysis avoids copies: tile
+    loops write the output buffers directly), then
+    `buffer-results-to-out-params` with the result allocations hoisted into
+    the new out-params. Every argument gets `trn.kind = "input"|"output"`
+    and `trn.name` (an existing `trn.name` on an argument or result is kept,
+    otherwise `input<i>` / `output<i>`).
+
+    Example:
+    ```mlir
+    func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+    // becomes
+    func.func @f(%x: memref<4x8xf32, #trn.mem<hbm>> {trn.kind = "input", trn.name = "input0"},
+                 %y: memref<4x8xf32, #trn.mem<hbm>> {trn.kind = "output", trn.name = "output0"})
+    ```
+  }];
+  let dependentDialects = ["bufferization::BufferizationDialect",
+                           "memref::MemRefDialect", "trn::TrnDialect"];
+}
+
+def TrnPlaceMemoryPass : Pass<"trn-place-memory", "func::FuncOp"> {
+  let summary = "Move tile-loop buffers on chip (SBUF/PSUM) with a [partition, free] layout";
+  let description = [{
+    Second half of stage 5: every `memref.alloc` inside a tile loop (the
+    intermediates of a fused tile) becomes a `trn.alloc` in `#trn.mem<psum>`
+    when a matmul accumulates into it and in `#trn.mem<sbuf>` otherwise.
+    The physical layout is `[P, F]`: the partition dim is logical dim
+    rank-2 (dim 0 for rank-1 buffers; the same rule trn-tile and
+    trn-lower-to-trn use) and the other dims are flattened in order into F.
+    The linalg users keep the logical shape through a
+    `memref.reinterpret_cast` of the physical buffer. Function-level
+    allocations stay HBM scratch. A tile that exceeds the target's
+    partitions, SBUF bytes per partition or one PSUM bank (accumulators) is
+    rejected with an error at the op writing it that names size and limit.
+
+    Example:
+    ```mlir
+    %a = memref.alloc() : memref<128x512xf32, #trn.mem<hbm>>   // in a tile loop
+    linalg.matmul ... outs(%a : ...)
+    // becomes
+    %p = trn.alloc() : memref<128x512xf32, #trn.mem<psum>>
+    %a = memref.reinterpret_cast %p to offset: [0], sizes: [128, 512], strides: [512, 1] : ...
+    ```
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "trn::TrnDialect"];
+}
+
+def TrnLowerToTrnPass : Pass<"trn-lower-to-trn", "func::FuncOp"> {
+  let summary = "Lower tile-level linalg/memref ops to trn instructions with DMA staging";
+  let description = [{
+    First half of stage 6. Every tile-level op becomes trn instruction ops:
+    device-form matmuls are per-(M, N)-chunk PSUM accumulation groups of
+    `trn.matmul` over K chunks of <= numPartitions (`accumulate` unset on the
+    first) with the operands staged HBM -> SBUF by `trn.dma_copy` and ScalarE
+    eviction (`trn.activation identity`) into the result dtype; element-wise
+    generics become `activation` / `tensor_tensor` / `tensor_scalar` /
+    `select` / `tensor_copy` on [P, F] tiles (x*s+b chains fused into one
+    `activation`, sigmoid and relu recognised, scalar constants as
+    immediates, per-partition inputs as [P, 1] columns); reductions become
+    `tensor_reduce` (partition-dim reductions via `trn.transpose`);
+    fill/copy/transpose/broadcast become `memset` + DMA or HBM->HBM DMAs with
+    permuted or stride-0 access patterns (`memref.reinterpret_cast` of the
+    HBM base buffer). A fill that initialises a matmul or reduction is
+    absorbed by it. Tile loops stay for trn-unroll.
+
+    Example:
+    ```mlir
+    linalg.generic {... ["parallel", "parallel"]} ins(%x : memref<128x64xf32, #trn.mem<hbm>>)
+        outs(%y : memref<128x64xf32, #trn.mem<hbm>>) {
+      ^bb0(%a: f32, %o: f32):
+        %e = math.exp %a : f32
+        linalg.yield %e : f32
+    }
+    // becomes
+    %t = trn.alloc() : memref<128x64xf32, #trn.mem<sbuf>>
+    %x_s = trn.alloc() : memref<128x64xf32, #trn.mem<sbuf>>
+    trn.dma_copy %x -> %x_s : ...
+    trn.activation exp %x_s -> %t scale(1.0) bias(0.0) : ...
+    trn.dma_copy %t -> %y : ...
+    ```
+  }];
+  let dependentDialects = ["trn::TrnDialect", "memref::MemRefDialect",
+                           "arith::ArithDialect"];
+}
+
+def TrnUnrollPass : Pass<"trn-unroll", "func::FuncOp"> {
+  let summary = "Fully unroll tile loops into straight-line device code with static views";
+  let description = [{
+    Second half of stage 6: fully unrolls every `scf.for` (static trip
+    counts; each iteration gets its own `trn.alloc` ops so the allocator can
+    rotate buffers), canonicalizes the index arithmetic so every
+    `memref.subview` / `memref.reinterpret_cast` has static offsets, sizes
+    and strides, and forwards `memref.cast` sources into the trn
+    instructions. Anything outside the stage-6 contract is reported.
+
+    Example:
+    ```mlir
+    scf.for %i = %c0 to %c256 step %c128 {
+      %t = trn.alloc() : memref<128x64xf32, #trn.mem<sbuf>>
+      %v = memref.subview %x[%i, 0] [128, 64] [1, 1] : ...
+      trn.dma_copy %v -> %t : ...
+    }
+    // becomes two copies with subviews at rows 0 and 128
+    ```
+  }];
+  let dependentDialects = ["trn::TrnDialect", "memref::MemRefDialect",
+                           "arith::ArithDialect", "scf::SCFDialect"];
+}
+
 #endif // TRN_TRANSFORMS_PASSES_TD

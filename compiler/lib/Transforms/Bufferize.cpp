@@ -1,0 +1,161 @@
+//===- Bufferize.cpp - trn-bufferize: one-shot bufferization to HBM -------===//
+//
+// Converts the tiled tensor program (stage 4) to buffers (stage 5, first
+// half): one-shot bufferization across function boundaries with identity
+// layouts on the signature and every default buffer in #trn.mem<hbm>
+// (tensor constants become `memref.global` in HBM), results turned into
+// out-params with the result allocation hoisted (the program writes the
+// output tensor directly, no copy), and every argument annotated with
+// `trn.kind` ("input" | "output") and `trn.name`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotModuleBufferize.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Transforms.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/CSE.h"
+
+namespace mlir::trn {
+#define GEN_PASS_DEF_TRNBUFFERIZEPASS
+#include "trn/Transforms/Passes.h.inc"
+} // namespace mlir::trn
+
+using namespace mlir;
+using namespace mlir::trn;
+
+namespace {
+
+class TrnBufferizePass : public trn::impl::TrnBufferizePassBase<TrnBufferizePass> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+};
+
+} // namespace
+
+static constexpr StringLiteral kKindAttr = "trn.kind";
+static constexpr StringLiteral kNameAttr = "trn.name";
+
+void TrnBufferizePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = &getContext();
+  Attribute hbm = MemSpaceAttr::get(ctx, MemSpace::HBM);
+
+  // Entry checks: the contract is static, ranked tensors.
+  WalkResult check = module.walk([&](func::FuncOp func) {
+    for (Type t : func.getFunctionType().getInputs())
+      if (auto rt = dyn_cast<RankedTensorType>(t); !rt || !rt.hasStaticShape()) {
+        func.emitOpError("argument type ") << t << " is not a static ranked tensor; "
+                                           << "trn-bufferize expects stage-4 IR";
+        return WalkResult::interrupt();
+      }
+    for (Type t : func.getFunctionType().getResults())
+      if (auto rt = dyn_cast<RankedTensorType>(t); !rt || !rt.hasStaticShape()) {
+        func.emitOpError("result type ") << t << " is not a static ranked tensor; "
+                                         << "trn-bufferize expects stage-4 IR";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  if (check.wasInterrupted())
+    return signalPassFailure();
+
+  // Input names (before the signature changes): keep an existing trn.name.
+  module.walk([&](func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      func.setArgAttr(i, kKindAttr, StringAttr::get(ctx, "input"));
+      if (!func.getArgAttr(i, kNameAttr))
+        func.setArgAttr(i, kNameAttr, StringAttr::get(ctx, "input" + std::to_string(i)));
+    }
+  });
+
+  // Result names survive the out-param conversion through this map.
+  llvm::DenseMap<StringAttr, SmallVector<StringAttr>> resultNames;
+  module.walk([&](func::FuncOp func) {
+    SmallVector<StringAttr> &names = resultNames[func.getSymNameAttr()];
+    for (unsigned i = 0; i < func.getNumResults(); ++i) {
+      auto name = dyn_cast_or_null<StringAttr>(func.getResultAttr(i, kNameAttr));
+      names.push_back(name ? name : StringAttr::get(ctx, "output" + std::to_string(i)));
+    }
+  });
+
+  IRRewriter rewriter(ctx);
+  if (failed(bufferization::eliminateEmptyTensors(rewriter, module)))
+    return signalPassFailure();
+
+  bufferization::OneShotBufferizationOptions options;
+  options.bufferizeFunctionBoundaries = true;
+  options.setFunctionBoundaryTypeConversion(bufferization::LayoutMapOption::IdentityLayoutMap);
+  options.defaultMemorySpaceFn = [hbm](TensorType) -> std::optional<Attribute> { return hbm; };
+  options.allowReturnAllocsFromLoops = true;
+  bufferization::BufferizationState state;
+  if (failed(bufferization::runOneShotModuleBufferize(module, options, state)))
+    return signalPassFailure();
+
+  // Tile loops carry their output buffer through iter_args that are yielded
+  // unchanged: forward the init so the function returns the allocation
+  // itself, then fold the write-back copies the tensor insert_slices left
+  // behind (copies of a subview onto an identical subview).
+  module.walk([&](scf::ForOp loop) {
+    for (auto [init, arg, res, yielded] :
+         llvm::zip(loop.getInitArgs(), loop.getRegionIterArgs(), loop.getResults(),
+                   loop.getYieldedValues())) {
+      if (yielded != arg || !isa<BaseMemRefType>(arg.getType()))
+        continue;
+      arg.replaceAllUsesWith(init);
+      res.replaceAllUsesWith(init);
+    }
+  });
+  DominanceInfo dom(module);
+  eliminateCommonSubExpressions(rewriter, dom, module);
+  module.walk([&](memref::CopyOp copy) {
+    if (copy.getSource() == copy.getTarget())
+      rewriter.eraseOp(copy);
+  });
+
+  bufferization::BufferResultsToOutParamsOpts outOpts;
+  outOpts.hoistStaticAllocs = true;
+  outOpts.modifyPublicFunctions = true;
+  outOpts.addResultAttribute = false;
+  if (failed(bufferization::promoteBufferResultsToOutParams(module, outOpts)))
+    return signalPassFailure();
+
+  // Annotate the out-params, check memory spaces.
+  WalkResult wr = module.walk([&](func::FuncOp func) {
+    unsigned firstOut = 0;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, kKindAttr))
+        firstOut = i + 1;
+    ArrayRef<StringAttr> names = resultNames[func.getSymNameAttr()];
+    for (unsigned i = firstOut; i < func.getNumArguments(); ++i) {
+      unsigned r = i - firstOut;
+      func.setArgAttr(i, kKindAttr, StringAttr::get(ctx, "output"));
+      func.setArgAttr(i, kNameAttr,
+                      r < names.size() ? names[r]
+                                       : StringAttr::get(ctx, "output" + std::to_string(r)));
+    }
+    for (BlockArgument arg : func.getArguments()) {
+      auto mt = dyn_cast<MemRefType>(arg.getType());
+      if (!mt || mt.getMemorySpace() != hbm) {
+        func.emitOpError("argument ") << arg.getArgNumber() << " has type " << arg.getType()
+                                      << " after bufferization; expected a memref in "
+                                      << "#trn.mem<hbm>";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (wr.wasInterrupted())
+    signalPassFailure();
+}

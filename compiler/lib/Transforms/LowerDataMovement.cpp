@@ -1,0 +1,130 @@
+//===- LowerDataMovement.cpp - fill/copy/transpose/broadcast -> DMA -------===//
+//
+// Data movement between HBM tensors is DMA with access patterns: copies are
+// one HBM->HBM dma_copy, linalg.transpose walks the source with permuted
+// strides, linalg.broadcast with stride 0 on the new dims. linalg.fill
+// memsets one SBUF tile (<= 128 x SBUF/16 bytes) and DMAs it over the
+// destination; a fill of an on-chip tile is a single memset.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowerUtils.h"
+
+using namespace mlir;
+using namespace mlir::trn;
+using namespace mlir::trn::lower;
+
+static SmallVector<AccessDim> fullWalk(MemRefType t) {
+  SmallVector<AccessDim> dims;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    dims.push_back({i, 0, t.getDimSize(i)});
+  return dims;
+}
+
+LogicalResult mlir::trn::lower::lowerFill(RewriterBase &rewriter, linalg::FillOp op) {
+  TileEmitter e(rewriter, op);
+  std::optional<double> v = fillValue(op);
+  if (!v)
+    return op->emitOpError("fill value must be a floating-point constant");
+  Value Y = op.getDpsInitOperand(0)->get();
+  if (Value phys = TileEmitter::onChipRoot(Y)) {
+    e.memset(static_cast<float>(*v), phys);
+    return success();
+  }
+  auto yt = cast<MemRefType>(Y.getType());
+  Type elem = yt.getElementType();
+  if (!getDType(elem))
+    return op->emitOpError("fill element type ") << elem << " is not a device dtype";
+  int64_t r = yt.getRank();
+  ArrayRef<int64_t> S = yt.getShape();
+  int64_t cols = r == 0 ? 1 : S[r - 1];
+  int64_t rows = r >= 2 ? S[r - 2] : 1;
+  int64_t C = std::min(cols, e.freeBudget(elem));
+  int64_t R = std::min<int64_t>(rows, e.target.numPartitions);
+  Value tile = e.alloc({R, C}, elem);
+  e.memset(static_cast<float>(*v), tile);
+  SmallVector<int64_t> lead(S.begin(), S.begin() + std::max<int64_t>(0, r - 2));
+  LogicalResult status = success();
+  forEachIndex(lead, [&](ArrayRef<int64_t> idx) {
+    for (int64_t p0 = 0; p0 < rows && succeeded(status); p0 += R) {
+      int64_t pc = std::min(R, rows - p0);
+      for (int64_t c0 = 0; c0 < cols; c0 += C) {
+        int64_t cc = std::min(C, cols - c0);
+        SmallVector<AccessDim> dims;
+        for (auto [i, x] : llvm::enumerate(idx))
+          dims.push_back({static_cast<int64_t>(i), x, 1});
+        if (r >= 2)
+          dims.push_back({r - 2, p0, pc});
+        if (r >= 1)
+          dims.push_back({r - 1, c0, cc});
+        FailureOr<Value> view = e.hbmAccess(Y, dims);
+        if (failed(view)) {
+          status = failure();
+          return;
+        }
+        e.dma(e.sliceTile(tile, 0, pc, 0, cc), *view);
+      }
+    }
+  });
+  return status;
+}
+
+LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op, Value src,
+                                          Value dst) {
+  TileEmitter e(rewriter, op);
+  auto st = cast<MemRefType>(src.getType()), dt = cast<MemRefType>(dst.getType());
+  if (TileEmitter::isOnChip(src) || TileEmitter::isOnChip(dst))
+    return op->emitOpError("copies of on-chip tiles are not supported; tile buffers are only "
+                           "accessed by the instructions of their tile");
+  if (st.getElementType() != dt.getElementType())
+    return op->emitOpError("copy converts ") << st.getElementType() << " to "
+                                             << dt.getElementType()
+                                             << "; DMA does not convert element types";
+  if (st.getShape() != dt.getShape())
+    return op->emitOpError("copy between different shapes");
+  FailureOr<Value> s = e.hbmAccess(src, fullWalk(st));
+  FailureOr<Value> d = e.hbmAccess(dst, fullWalk(dt));
+  if (failed(s) || failed(d))
+    return failure();
+  e.dma(*s, *d);
+  return success();
+}
+
+LogicalResult mlir::trn::lower::lowerTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
+  TileEmitter e(rewriter, op);
+  Value X = op.getInput(), Y = op.getInit();
+  if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
+    return op->emitOpError("transposes of on-chip tiles are not supported");
+  auto yt = cast<MemRefType>(Y.getType());
+  SmallVector<AccessDim> src;
+  for (auto [i, p] : llvm::enumerate(op.getPermutation()))
+    src.push_back({p, 0, yt.getDimSize(i)});
+  FailureOr<Value> s = e.hbmAccess(X, src);
+  FailureOr<Value> d = e.hbmAccess(Y, fullWalk(yt));
+  if (failed(s) || failed(d))
+    return failure();
+  e.dma(*s, *d);
+  return success();
+}
+
+LogicalResult mlir::trn::lower::lowerBroadcast(RewriterBase &rewriter, linalg::BroadcastOp op) {
+  TileEmitter e(rewriter, op);
+  Value X = op.getInput(), Y = op.getInit();
+  if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
+    return op->emitOpError("broadcasts of on-chip tiles are not supported");
+  auto yt = cast<MemRefType>(Y.getType());
+  SmallVector<AccessDim> src;
+  int64_t next = 0;
+  for (int64_t i = 0; i < yt.getRank(); ++i) {
+    if (llvm::is_contained(op.getDimensions(), i))
+      src.push_back({-1, 0, yt.getDimSize(i)});
+    else
+      src.push_back({next++, 0, yt.getDimSize(i)});
+  }
+  FailureOr<Value> s = e.hbmAccess(X, src);
+  FailureOr<Value> d = e.hbmAccess(Y, fullWalk(yt));
+  if (failed(s) || failed(d))
+    return failure();
+  e.dma(*s, *d);
+  return success();
+}

@@ -1,0 +1,572 @@
+//===- LowerElementwise.cpp - element-wise linalg.generic -> trn ops ------===//
+//
+// A tile-level element-wise generic becomes instructions on [P, F] tiles: P =
+// the partition loop dim (TileUtils.h), F = the other loop dims flattened in
+// result order. HBM inputs are staged by DMA (broadcast dims walk with stride
+// 0, transposing maps with permuted strides); inputs that only vary along the
+// partition dim become [P, 1] per-partition columns usable as tensor_scalar /
+// activation scalars. The body is lowered op by op on SBUF f32 temporaries:
+//
+//  * x*s + b chains with scalar s, b (immediates or columns) stay symbolic and
+//    fold into the next ScalarE function: `f(x*s + b)` is one trn.activation;
+//    `max(x*s + b, 0)` is relu; `1 / (1 + exp(-x))` is sigmoid;
+//  * tile op tile -> tensor_tensor; tile op scalar -> tensor_scalar (scalar
+//    constants as immediates, reversed for scalar-first operands);
+//  * cmpf -> tensor_tensor/tensor_scalar comparisons producing 1.0/0.0;
+//    select -> trn.select; truncf -> tensor_copy to the narrow type.
+//
+// The op producing the yielded value writes the output tile directly (its
+// dtype rounds the result), which is DMAed to HBM unless it is on chip.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowerUtils.h"
+#include "TileUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::trn;
+using namespace mlir::trn::lower;
+
+namespace {
+
+/// A body value during lowering.
+struct Val {
+  enum Kind { Imm, Col, Tile, Affine } kind = Imm;
+  float imm = 0.0f;
+  Value tile;                                // Col: [P,1]; Tile/Affine: [P,F]
+  Scalar scale = Scalar::ofImm(1.0f);        // Affine: scale * tile + bias
+  Scalar bias = Scalar::ofImm(0.0f);
+
+  static Val ofImm(float v) { Val r; r.kind = Imm; r.imm = v; return r; }
+  static Val ofCol(Value t) { Val r; r.kind = Col; r.tile = t; return r; }
+  static Val ofTile(Value t) { Val r; r.kind = Tile; r.tile = t; return r; }
+  static Val ofAffine(Value t, Scalar s, Scalar b) {
+    Val r; r.kind = Affine; r.tile = t; r.scale = s; r.bias = b; return r;
+  }
+  bool isScalar() const { return kind == Imm || kind == Col; }
+  Scalar asScalar() const { return kind == Imm ? Scalar::ofImm(imm) : Scalar::ofTile(tile); }
+};
+
+static bool isImm(const Scalar &s, float v) { return !s.tile && s.imm == v; }
+
+class ElementwiseLowering {
+public:
+  ElementwiseLowering(TileEmitter &e, linalg::GenericOp op) : e(e), op(op) {}
+  LogicalResult run();
+
+private:
+  TileEmitter &e;
+  linalg::GenericOp op;
+  int64_t P = 1, F = 1;
+  unsigned pDim = 0;
+  SmallVector<unsigned> freeDims;
+  SmallVector<int64_t> loops;
+  llvm::DenseMap<Value, Val> vals;
+  Value dst, yielded;
+  bool dstWritten = false;
+  llvm::DenseMap<Value, Value> sigmoidOf;
+  llvm::SmallPtrSet<Operation *, 8> skipped;
+
+  Value newTile() { return e.alloc({P, F}, e.f32()); }
+  Value newCol() { return e.alloc({P, 1}, e.f32()); }
+  /// Where the op computing `res` writes: the output tile for the yielded
+  /// value, a fresh f32 temporary otherwise.
+  Value targetFor(Value res) {
+    if (res == yielded && res.hasOneUse() && !dstWritten) {
+      dstWritten = true;
+      return dst;
+    }
+    return newTile();
+  }
+  Value targetColFor(Value) { return newCol(); }
+
+  Value materialize(const Val &v, Value into = Value());
+  FailureOr<Val> binary(Operation *bodyOp, AluOp aluOp, const Val &a, const Val &b, Value res);
+  FailureOr<Val> unary(ActFunc func, const Val &a, Value res);
+  FailureOr<Val> lowerBodyOp(Operation &bodyOp);
+  LogicalResult loadInputs();
+  void findSigmoids();
+  SmallVector<AccessDim> walkFor(AffineMap map, bool column);
+};
+
+} // namespace
+
+Value ElementwiseLowering::materialize(const Val &v, Value into) {
+  switch (v.kind) {
+  case Val::Tile:
+    if (!into)
+      return v.tile;
+    e.tensorCopy(v.tile, into);
+    return into;
+  case Val::Affine: {
+    Value out = into ? into : newTile();
+    if (isImm(v.scale, 1.0f))
+      e.tensorScalar(v.tile, out, AluOp::Add, v.bias);
+    else if (isImm(v.bias, 0.0f))
+      e.tensorScalar(v.tile, out, AluOp::Mul, v.scale);
+    else
+      e.tensorScalar(v.tile, out, AluOp::Mul, v.scale, false, AluOp::Add, v.bias);
+    return out;
+  }
+  case Val::Imm: {
+    Value out = into ? into : newTile();
+    e.memset(v.imm, out);
+    return out;
+  }
+  case Val::Col: {
+    Value out = into ? into : newTile();
+    Value zero = newTile();
+    e.memset(0.0f, zero);
+    e.tensorScalar(zero, out, AluOp::Add, Scalar::ofTile(v.tile));
+    return out;
+  }
+  }
+  return Value();
+}
+
+static float foldAlu(AluOp op, float a, float b) {
+  switch (op) {
+  case AluOp::Add: return a + b;
+  case AluOp::Sub: return a - b;
+  case AluOp::Mul: return a * b;
+  case AluOp::Div: return a / b;
+  case AluOp::Max: return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+  case AluOp::Min: return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+  case AluOp::IsEq: return a == b;
+  case AluOp::IsNe: return a != b;
+  case AluOp::IsLt: return a < b;
+  case AluOp::IsLe: return a <= b;
+  case AluOp::IsGt: return a > b;
+  case AluOp::IsGe: return a >= b;
+  default: return 0.0f;
+  }
+}
+
+FailureOr<Val> ElementwiseLowering::binary(Operation *bodyOp, AluOp aluOp, const Val &a,
+                                           const Val &b, Value res) {
+  if (a.kind == Val::Imm && b.kind == Val::Imm)
+    return Val::ofImm(foldAlu(aluOp, a.imm, b.imm));
+  if (a.isScalar() && b.isScalar()) {
+    Value out = targetColFor(res);
+    if (a.kind == Val::Col && b.kind == Val::Col)
+      e.tensorTensor(aluOp, a.tile, b.tile, out);
+    else if (a.kind == Val::Col)
+      e.tensorScalar(a.tile, out, aluOp, b.asScalar());
+    else
+      e.tensorScalar(b.tile, out, aluOp, a.asScalar(), /*rev0=*/true);
+    return Val::ofCol(out);
+  }
+  // Symbolic x*s + b folding (tile-like with scalar-like).
+  auto affineOf = [](const Val &v) {
+    return v.kind == Val::Tile ? Val::ofAffine(v.tile, Scalar::ofImm(1.0f), Scalar::ofImm(0.0f))
+                               : v;
+  };
+  if ((a.kind == Val::Tile || a.kind == Val::Affine) && b.isScalar()) {
+    Val x = affineOf(a);
+    Scalar c = b.asScalar();
+    bool sImm = !x.scale.tile, bImm = !x.bias.tile, cImm = !c.tile;
+    if (aluOp == AluOp::Add) {
+      if (isImm(x.bias, 0.0f))
+        return Val::ofAffine(x.tile, x.scale, c);
+      if (bImm && cImm)
+        return Val::ofAffine(x.tile, x.scale, Scalar::ofImm(x.bias.imm + c.imm));
+    } else if (aluOp == AluOp::Sub && cImm) {
+      if (bImm)
+        return Val::ofAffine(x.tile, x.scale, Scalar::ofImm(x.bias.imm - c.imm));
+    } else if (aluOp == AluOp::Mul) {
+      if (sImm && bImm && cImm)
+        return Val::ofAffine(x.tile, Scalar::ofImm(x.scale.imm * c.imm),
+                             Scalar::ofImm(x.bias.imm * c.imm));
+      if (isImm(x.scale, 1.0f) && isImm(x.bias, 0.0f))
+        return Val::ofAffine(x.tile, c, Scalar::ofImm(0.0f));
+    }
+  }
+  if (a.isScalar() && (b.kind == Val::Tile || b.kind == Val::Affine)) {
+    if (aluOp == AluOp::Add || aluOp == AluOp::Mul)
+      return binary(bodyOp, aluOp, b, a, res);
+    Val x = affineOf(b);
+    Scalar c = a.asScalar();
+    if (aluOp == AluOp::Sub && !x.scale.tile && !x.bias.tile) {
+      // c - (s*t + b0) = (-s)*t + (c - b0)
+      if (!c.tile)
+        return Val::ofAffine(x.tile, Scalar::ofImm(-x.scale.imm), Scalar::ofImm(c.imm - x.bias.imm));
+      if (x.bias.imm == 0.0f)
+        return Val::ofAffine(x.tile, Scalar::ofImm(-x.scale.imm), c);
+    }
+  }
+  // Relu: max(x, 0) on a tile-like value.
+  if (aluOp == AluOp::Max && ((b.kind == Val::Imm && b.imm == 0.0f && !a.isScalar()) ||
+                              (a.kind == Val::Imm && a.imm == 0.0f && !b.isScalar())))
+    return unary(ActFunc::Relu, a.isScalar() ? b : a, res);
+
+  if (!a.isScalar() && !b.isScalar()) {
+    Value ta = materialize(a), tb = materialize(b);
+    Value out = targetFor(res);
+    e.tensorTensor(aluOp, ta, tb, out);
+    return Val::ofTile(out);
+  }
+  bool scalarFirst = a.isScalar();
+  const Val &t = scalarFirst ? b : a;
+  const Val &s = scalarFirst ? a : b;
+  Value src = materialize(t);
+  Value out = targetFor(res);
+  e.tensorScalar(src, out, aluOp, s.asScalar(), scalarFirst);
+  return Val::ofTile(out);
+}
+
+static float foldAct(ActFunc f, float x) {
+  switch (f) {
+  case ActFunc::Identity: return x;
+  case ActFunc::Relu: return x > 0 ? x : 0.0f;
+  case ActFunc::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
+  case ActFunc::Tanh: return std::tanh(x);
+  case ActFunc::Exp: return std::exp(x);
+  case ActFunc::Log: return std::log(x);
+  case ActFunc::Sqrt: return std::sqrt(x);
+  case ActFunc::Rsqrt: return 1.0f / std::sqrt(x);
+  case ActFunc::Erf: return std::erf(x);
+  case ActFunc::Abs: return std::fabs(x);
+  default: return x;
+  }
+}
+
+FailureOr<Val> ElementwiseLowering::unary(ActFunc func, const Val &a, Value res) {
+  if (a.kind == Val::Imm)
+    return Val::ofImm(foldAct(func, a.imm));
+  if (a.kind == Val::Col) {
+    Value out = targetColFor(res);
+    e.activation(func, a.tile, out);
+    return Val::ofCol(out);
+  }
+  Value out = targetFor(res);
+  if (a.kind == Val::Tile)
+    e.activation(func, a.tile, out);
+  else
+    e.activation(func, a.tile, out, a.scale, a.bias);
+  return Val::ofTile(out);
+}
+
+static std::optional<float> constantOf(Value v) {
+  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      return static_cast<float>(f.getValueAsDouble());
+  }
+  return std::nullopt;
+}
+
+void ElementwiseLowering::findSigmoids() {
+  // 1 / (1 + exp(-x))  and  1 / (exp(-x) + 1)
+  op.getBody()->walk([&](arith::DivFOp div) {
+    std::optional<float> one = constantOf(div.getLhs());
+    auto add = div.getRhs().getDefiningOp<arith::AddFOp>();
+    if (!one || *one != 1.0f || !add)
+      return;
+    Value other;
+    if (std::optional<float> c = constantOf(add.getLhs()); c && *c == 1.0f)
+      other = add.getRhs();
+    else if (std::optional<float> c2 = constantOf(add.getRhs()); c2 && *c2 == 1.0f)
+      other = add.getLhs();
+    auto ex = other ? other.getDefiningOp<math::ExpOp>() : math::ExpOp();
+    auto neg = ex ? ex.getOperand().getDefiningOp<arith::NegFOp>() : arith::NegFOp();
+    if (!neg)
+      return;
+    sigmoidOf[div.getResult()] = neg.getOperand();
+    for (Operation *inner : {neg.getOperation(), ex.getOperation(), add.getOperation()})
+      if (inner->getResult(0).hasOneUse())
+        skipped.insert(inner);
+  });
+}
+
+FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
+  auto get = [&](Value v) -> FailureOr<Val> {
+    auto it = vals.find(v);
+    if (it != vals.end())
+      return it->second;
+    if (std::optional<float> c = constantOf(v))
+      return Val::ofImm(*c);
+    if (auto c = v.getDefiningOp<arith::ConstantOp>())
+      if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+        return Val::ofImm(i.getValue().isZero() ? 0.0f : 1.0f);
+    if (v.getParentBlock() != op.getBody())
+      if (std::optional<float> c = constantOf(v))
+        return Val::ofImm(*c);
+    return bodyOp.emitOpError("operand is not available on chip (captured value or ")
+           << "unsupported producer)",
+           failure();
+  };
+  Value res = bodyOp.getNumResults() == 1 ? bodyOp.getResult(0) : Value();
+  if (auto it = sigmoidOf.find(res); it != sigmoidOf.end()) {
+    FailureOr<Val> x = get(it->second);
+    if (failed(x))
+      return failure();
+    return unary(ActFunc::Sigmoid, *x, res);
+  }
+  if (isa<arith::ConstantOp>(bodyOp)) {
+    if (std::optional<float> c = constantOf(res))
+      return Val::ofImm(*c);
+    if (auto i = dyn_cast<IntegerAttr>(cast<arith::ConstantOp>(bodyOp).getValue()))
+      return Val::ofImm(i.getValue().isZero() ? 0.0f : 1.0f);
+  }
+  auto bin = [&](AluOp alu) -> FailureOr<Val> {
+    FailureOr<Val> a = get(bodyOp.getOperand(0)), b = get(bodyOp.getOperand(1));
+    if (failed(a) || failed(b))
+      return failure();
+    return binary(&bodyOp, alu, *a, *b, res);
+  };
+  auto un = [&](ActFunc f) -> FailureOr<Val> {
+    FailureOr<Val> a = get(bodyOp.getOperand(0));
+    if (failed(a))
+      return failure();
+    return unary(f, *a, res);
+  };
+  if (isa<arith::AddFOp>(bodyOp)) return bin(AluOp::Add);
+  if (isa<arith::SubFOp>(bodyOp)) return bin(AluOp::Sub);
+  if (isa<arith::MulFOp>(bodyOp)) return bin(AluOp::Mul);
+  if (isa<arith::DivFOp>(bodyOp)) return bin(AluOp::Div);
+  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(bodyOp)) return bin(AluOp::Max);
+  if (isa<arith::MinimumFOp, arith::MinNumFOp>(bodyOp)) return bin(AluOp::Min);
+  if (isa<arith::NegFOp>(bodyOp)) {
+    FailureOr<Val> a = get(bodyOp.getOperand(0));
+    if (failed(a))
+      return failure();
+    return binary(&bodyOp, AluOp::Mul, *a, Val::ofImm(-1.0f), res);
+  }
+  if (auto cmp = dyn_cast<arith::CmpFOp>(bodyOp)) {
+    std::optional<AluOp> alu;
+    switch (cmp.getPredicate()) {
+    case arith::CmpFPredicate::OEQ: case arith::CmpFPredicate::UEQ: alu = AluOp::IsEq; break;
+    case arith::CmpFPredicate::ONE: case arith::CmpFPredicate::UNE: alu = AluOp::IsNe; break;
+    case arith::CmpFPredicate::OLT: case arith::CmpFPredicate::ULT: alu = AluOp::IsLt; break;
+    case arith::CmpFPredicate::OLE: case arith::CmpFPredicate::ULE: alu = AluOp::IsLe; break;
+    case arith::CmpFPredicate::OGT: case arith::CmpFPredicate::UGT: alu = AluOp::IsGt; break;
+    case arith::CmpFPredicate::OGE: case arith::CmpFPredicate::UGE: alu = AluOp::IsGe; break;
+    default: break;
+    }
+    if (!alu)
+      return bodyOp.emitOpError("comparison predicate ")
+             << arith::stringifyCmpFPredicate(cmp.getPredicate())
+             << " is not supported by trnc (supported: eq, ne, lt, le, gt, ge)",
+             failure();
+    FailureOr<Val> a = get(cmp.getLhs()), b = get(cmp.getRhs());
+    if (failed(a) || failed(b))
+      return failure();
+    // Comparisons are not affine: materialize symbolic operands first.
+    Val ma = a->kind == Val::Affine ? Val::ofTile(materialize(*a)) : *a;
+    Val mb = b->kind == Val::Affine ? Val::ofTile(materialize(*b)) : *b;
+    return binary(&bodyOp, *alu, ma, mb, res);
+  }
+  if (auto sel = dyn_cast<arith::SelectOp>(bodyOp)) {
+    FailureOr<Val> c = get(sel.getCondition()), t = get(sel.getTrueValue()),
+                   f = get(sel.getFalseValue());
+    if (failed(c) || failed(t) || failed(f))
+      return failure();
+    if (c->kind == Val::Imm)
+      return c->imm != 0.0f ? *t : *f;
+    Value pc = materialize(*c), pt = materialize(*t), pf = materialize(*f);
+    Value out = targetFor(res);
+    e.select(pc, pt, pf, out);
+    return Val::ofTile(out);
+  }
+  if (isa<arith::ExtFOp>(bodyOp)) {
+    FailureOr<Val> a = get(bodyOp.getOperand(0));
+    return a;
+  }
+  if (auto trunc = dyn_cast<arith::TruncFOp>(bodyOp)) {
+    FailureOr<Val> a = get(trunc.getIn());
+    if (failed(a))
+      return failure();
+    if (a->kind == Val::Imm)
+      return a;
+    if (a->kind == Val::Col)
+      return a;
+    // Round through the narrow type (the yielded value rounds in the output).
+    Value src = materialize(*a);
+    Value out;
+    if (res == yielded && res.hasOneUse() && !dstWritten) {
+      dstWritten = true;
+      out = dst;
+    } else {
+      out = e.alloc({P, F}, trunc.getType());
+    }
+    e.tensorCopy(src, out);
+    return Val::ofTile(out);
+  }
+  if (isa<math::ExpOp>(bodyOp)) return un(ActFunc::Exp);
+  if (isa<math::LogOp>(bodyOp)) return un(ActFunc::Log);
+  if (isa<math::TanhOp>(bodyOp)) return un(ActFunc::Tanh);
+  if (isa<math::ErfOp>(bodyOp)) return un(ActFunc::Erf);
+  if (isa<math::SqrtOp>(bodyOp)) return un(ActFunc::Sqrt);
+  if (isa<math::RsqrtOp>(bodyOp)) return un(ActFunc::Rsqrt);
+  if (isa<math::AbsFOp>(bodyOp)) return un(ActFunc::Abs);
+  return bodyOp.emitOpError("is not supported in an element-wise body by trnc; supported: "
+                            "arith add/sub/mul/div/maximumf/minimumf/negf/cmpf/select/extf/"
+                            "truncf/constant, math exp/log/tanh/erf/sqrt/rsqrt/absf"),
+         failure();
+}
+
+SmallVector<AccessDim> ElementwiseLowering::walkFor(AffineMap map, bool column) {
+  SmallVector<AccessDim> dims;
+  auto posOf = [&](unsigned d) -> int64_t {
+    for (unsigned j = 0; j < map.getNumResults(); ++j)
+      if (map.getDimPosition(j) == d)
+        return j;
+    return -1;
+  };
+  dims.push_back({posOf(pDim), 0, loops[pDim]});
+  for (unsigned d : freeDims) {
+    int64_t j = posOf(d);
+    if (column && loops[d] != 1)
+      continue; // a column: the operand does not vary along d
+    dims.push_back({j, 0, loops[d]});
+  }
+  return dims;
+}
+
+LogicalResult ElementwiseLowering::loadInputs() {
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(in);
+    if (arg.use_empty())
+      continue;
+    Value v = in->get();
+    if (!isa<MemRefType>(v.getType()))
+      return op->emitOpError("input ") << in->getOperandNumber() << " of type " << v.getType()
+                                       << " is not a buffer; scalar operands must be constants";
+    AffineMap map = op.getMatchingIndexingMap(in);
+    Type elem = cast<MemRefType>(v.getType()).getElementType();
+    if (!getDType(elem))
+      return op->emitOpError("input element type ") << elem << " is not a device dtype";
+    if (Value phys = TileEmitter::onChipRoot(v)) {
+      auto pt = cast<MemRefType>(phys.getType());
+      if (map != op.getIndexingMapsArray().back() || pt.getRank() != 2 ||
+          pt.getDimSize(0) != P || pt.getDimSize(1) != F)
+        return op->emitOpError("reads an on-chip tile with a different layout (indexing map ")
+               << AffineMapAttr::get(map) << "); fused producers must be read with the "
+               << "result's map";
+      vals[arg] = Val::ofTile(phys);
+      continue;
+    }
+    bool column = F > 1;
+    for (unsigned d : freeDims)
+      if (loops[d] != 1 && map.getResultPosition(getAffineDimExpr(d, op.getContext())))
+        column = false;
+    FailureOr<Value> view = e.hbmAccess(v, walkFor(map, column));
+    if (failed(view))
+      return failure();
+    if (column) {
+      Value t = e.load(*view, {P, 1}, elem);
+      if (elem != e.f32()) {
+        Value c = newCol();
+        e.tensorCopy(t, c);
+        t = c;
+      }
+      vals[arg] = Val::ofCol(t);
+    } else {
+      vals[arg] = Val::ofTile(e.load(*view, {P, F}, elem));
+    }
+  }
+  return success();
+}
+
+LogicalResult ElementwiseLowering::run() {
+  linalg::LinalgOp lop = cast<linalg::LinalgOp>(op.getOperation());
+  loops = lop.getStaticLoopRanges();
+  std::optional<unsigned> pd = tileutils::partitionLoopDim(lop);
+  AffineMap outMap = op.getIndexingMapsArray().back();
+  if (pd) {
+    pDim = *pd;
+    for (unsigned r = 0; r < outMap.getNumResults(); ++r)
+      if (outMap.getDimPosition(r) != pDim)
+        freeDims.push_back(outMap.getDimPosition(r));
+    P = loops[pDim];
+  } else {
+    loops.push_back(1); // rank 0: one partition, one element
+    pDim = static_cast<unsigned>(loops.size() - 1);
+    P = 1;
+  }
+  F = 1;
+  for (unsigned d : freeDims)
+    F *= loops[d];
+  if (P > static_cast<int64_t>(e.target.numPartitions) ||
+      static_cast<uint64_t>(F) > e.target.maxFreeElemsSbuf)
+    return op->emitOpError("element-wise tile of ")
+           << P << " partitions x " << F << " elements exceeds the " << e.target.name
+           << " limits (" << e.target.numPartitions << " partitions, "
+           << e.target.maxFreeElemsSbuf << " elements per partition); run trn-tile first";
+
+  OpOperand *outOperand = op.getDpsInitOperand(0);
+  Value out = outOperand->get();
+  Type outElem = cast<MemRefType>(out.getType()).getElementType();
+  if (!getDType(outElem))
+    return op->emitOpError("result element type ") << outElem << " is not a device dtype";
+  Value outPhys = TileEmitter::onChipRoot(out);
+  if (outPhys) {
+    auto pt = cast<MemRefType>(outPhys.getType());
+    if (pt.getRank() != 2 || pt.getDimSize(0) != P || pt.getDimSize(1) != F)
+      return op->emitOpError("on-chip result tile does not have the [")
+             << P << ", " << F << "] layout of the operation";
+    dst = outPhys;
+  } else {
+    dst = e.alloc({P, F}, outElem);
+  }
+
+  // The output block argument is an input when the body reads it.
+  BlockArgument outArg = op.getMatchingBlockArgument(outOperand);
+  if (!outArg.use_empty()) {
+    if (outPhys) {
+      vals[outArg] = Val::ofTile(outPhys);
+    } else {
+      FailureOr<Value> view = e.hbmAccess(out, walkFor(outMap, false));
+      if (failed(view))
+        return failure();
+      vals[outArg] = Val::ofTile(e.load(*view, {P, F}, outElem));
+    }
+  }
+  if (failed(loadInputs()))
+    return failure();
+
+  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+  yielded = yield.getOperand(0);
+  findSigmoids();
+  for (Operation &bodyOp : op.getBody()->without_terminator()) {
+    if (skipped.contains(&bodyOp))
+      continue;
+    if (bodyOp.getNumResults() != 1)
+      return bodyOp.emitOpError("is not supported in an element-wise body by trnc");
+    if (isa<linalg::IndexOp>(bodyOp))
+      return bodyOp.emitOpError("is not supported by trnc: element-wise bodies cannot depend "
+                                "on iteration indices");
+    FailureOr<Val> v = lowerBodyOp(bodyOp);
+    if (failed(v))
+      return failure();
+    vals[bodyOp.getResult(0)] = *v;
+  }
+  auto it = vals.find(yielded);
+  Val result;
+  if (it != vals.end()) {
+    result = it->second;
+  } else if (std::optional<float> c = constantOf(yielded)) {
+    result = Val::ofImm(*c);
+  } else {
+    return op->emitOpError("yields a value that is not computed in its body");
+  }
+  if (!(result.kind == Val::Tile && result.tile == dst))
+    materialize(result, dst);
+  if (!outPhys) {
+    FailureOr<Value> view = e.hbmAccess(out, walkFor(outMap, false));
+    if (failed(view))
+      return failure();
+    e.dma(dst, *view);
+  }
+  return success();
+}
+
+LogicalResult mlir::trn::lower::lowerElementwise(RewriterBase &rewriter, linalg::GenericOp op) {
+  TileEmitter e(rewriter, op);
+  ElementwiseLowering lowering(e, op);
+  return lowering.run();
+}

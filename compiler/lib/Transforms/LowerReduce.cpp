@@ -1,0 +1,168 @@
+//===- LowerReduce.cpp - linalg.reduce -> trn.tensor_reduce (+ PE transpose) ===//
+//
+// The partition dim is the first kept dim (TileUtils.h), so a reduction with
+// kept dims is a free-dim trn.tensor_reduce over an SBUF tile
+// [P, kept free..., reduced...] staged by one DMA with permuted strides.
+// A full reduction (rank-0 result) reduces each 128-row chunk over its free
+// elements into a [P, 1] column, combines the chunks with tensor_tensor, moves
+// the column onto one partition with a PE transpose (trn.transpose into PSUM)
+// and reduces that row. A non-identity initial value (constant fill or an
+// HBM tensor) is combined at the end with the reduction's own ALU op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowerUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace mlir::trn;
+using namespace mlir::trn::lower;
+
+static std::optional<AluOp> combinerOf(linalg::ReduceOp op) {
+  Block &body = op.getCombiner().front();
+  if (body.getOperations().size() != 2)
+    return std::nullopt;
+  Operation &comb = body.front();
+  if (comb.getNumOperands() != 2 || !llvm::all_of(comb.getOperands(), [&](Value v) {
+        return isa<BlockArgument>(v) && cast<BlockArgument>(v).getOwner() == &body;
+      }))
+    return std::nullopt;
+  if (isa<arith::AddFOp>(comb))
+    return AluOp::Add;
+  if (isa<arith::MulFOp>(comb))
+    return AluOp::Mul;
+  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(comb))
+    return AluOp::Max;
+  if (isa<arith::MinimumFOp, arith::MinNumFOp>(comb))
+    return AluOp::Min;
+  return std::nullopt;
+}
+
+LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::ReduceOp op,
+                                            linalg::FillOp initFill) {
+  TileEmitter e(rewriter, op);
+  if (op.getNumDpsInputs() != 1)
+    return op->emitOpError("reductions of several operands are not supported by trnc");
+  std::optional<AluOp> alu = combinerOf(op);
+  if (!alu)
+    return op->emitOpError("reduction body must be a single arith addf/mulf/maximumf/minimumf "
+                           "of the element and the accumulator");
+  Value X = op.getDpsInputOperand(0)->get(), Y = op.getDpsInitOperand(0)->get();
+  if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
+    return op->emitOpError("reductions of on-chip tiles are not supported (reductions are not "
+                           "fused into tile loops)");
+  auto xt = cast<MemRefType>(X.getType()), yt = cast<MemRefType>(Y.getType());
+  Type xElem = xt.getElementType(), yElem = yt.getElementType(), f32 = e.f32();
+  ArrayRef<int64_t> S = xt.getShape();
+  ArrayRef<int64_t> reduced = op.getDimensions();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < xt.getRank(); ++d)
+    if (!llvm::is_contained(reduced, d))
+      kept.push_back(d);
+
+  enum class Init { None, Constant, Tensor } init = Init::Tensor;
+  float initValue = 0.0f;
+  if (initFill) {
+    std::optional<double> v = fillValue(initFill);
+    if (!v)
+      return initFill->emitOpError("reduction init fill must be a constant");
+    initValue = static_cast<float>(*v);
+    init = initValue == reductionIdentity(*alu) ? Init::None : Init::Constant;
+  }
+  // Combines the f32 partial `red` with the initial value into `out`.
+  auto finish = [&](Value red, Value out, Value yView, ArrayRef<int64_t> shape) {
+    if (init == Init::Constant) {
+      e.tensorScalar(red, out, *alu, Scalar::ofImm(initValue));
+    } else if (init == Init::Tensor) {
+      Value yin = e.load(yView, shape, yElem);
+      e.tensorTensor(*alu, red, yin, out);
+    } else if (red != out) {
+      e.tensorCopy(red, out);
+    }
+    e.dma(out, yView);
+  };
+  const int64_t pStep = e.target.numPartitions;
+
+  if (!kept.empty()) {
+    int64_t pd = kept.front();
+    int64_t Fk = 1, Fr = 1;
+    for (int64_t d : ArrayRef<int64_t>(kept).drop_front())
+      Fk *= S[d];
+    for (int64_t d : reduced)
+      Fr *= S[d];
+    if (static_cast<uint64_t>(Fk * Fr) > e.target.maxFreeElemsSbuf)
+      return op->emitOpError("reduction tile has ")
+             << Fk * Fr << " elements per partition, exceeding the " << e.target.name
+             << " limit of " << e.target.maxFreeElemsSbuf;
+    for (int64_t p0 = 0; p0 < S[pd]; p0 += pStep) {
+      int64_t pc = std::min(pStep, S[pd] - p0);
+      SmallVector<AccessDim> src{{pd, p0, pc}};
+      for (int64_t d : ArrayRef<int64_t>(kept).drop_front())
+        src.push_back({d, 0, S[d]});
+      for (int64_t d : reduced)
+        src.push_back({d, 0, S[d]});
+      FailureOr<Value> xView = e.hbmAccess(X, src);
+      SmallVector<AccessDim> dst{{0, p0, pc}};
+      for (int64_t j = 1; j < static_cast<int64_t>(kept.size()); ++j)
+        dst.push_back({j, 0, S[kept[j]]});
+      FailureOr<Value> yView = e.hbmAccess(Y, dst);
+      if (failed(xView) || failed(yView))
+        return failure();
+      SmallVector<int64_t> tileShape = Fk == 1 ? SmallVector<int64_t>{pc, Fr}
+                                               : SmallVector<int64_t>{pc, Fk, Fr};
+      Value t = e.load(*xView, tileShape, xElem);
+      SmallVector<int64_t> redShape{pc, Fk};
+      Value out = e.alloc(redShape, yElem);
+      Value red = init == Init::None ? out : e.alloc(redShape, f32);
+      e.tensorReduce(*alu, t, red, {Fk == 1 ? 0 : 1});
+      finish(red, out, *yView, redShape);
+    }
+    return success();
+  }
+
+  // Full reduction to a scalar.
+  int64_t rows = xt.getRank() == 0 ? 1 : S[0];
+  int64_t Fr = 1;
+  for (int64_t d = 1; d < xt.getRank(); ++d)
+    Fr *= S[d];
+  if (static_cast<uint64_t>(Fr) > e.target.maxFreeElemsSbuf)
+    return op->emitOpError("reduction rows have ")
+           << Fr << " elements, exceeding the " << e.target.name << " limit of "
+           << e.target.maxFreeElemsSbuf << " elements per partition";
+  int64_t pc0 = std::min(pStep, rows);
+  Value acc = e.alloc({pc0, 1}, f32);
+  for (int64_t p0 = 0; p0 < rows; p0 += pStep) {
+    int64_t pc = std::min(pStep, rows - p0);
+    SmallVector<AccessDim> src;
+    if (xt.getRank() > 0)
+      src.push_back({0, p0, pc});
+    for (int64_t d = 1; d < xt.getRank(); ++d)
+      src.push_back({d, 0, S[d]});
+    FailureOr<Value> xView = e.hbmAccess(X, src);
+    if (failed(xView))
+      return failure();
+    Value t = e.load(*xView, {pc, Fr}, xElem);
+    if (p0 == 0) {
+      e.tensorReduce(*alu, t, acc, {0});
+      continue;
+    }
+    Value part = e.alloc({pc, 1}, f32);
+    e.tensorReduce(*alu, t, part, {0});
+    Value accRows = e.sliceTile(acc, 0, pc, 0, 1);
+    e.tensorTensor(*alu, accRows, part, accRows);
+  }
+  Value total = acc;
+  if (pc0 > 1) {
+    Value row = e.alloc({1, pc0}, f32, MemSpace::PSUM);
+    e.transpose(acc, row);
+    total = e.alloc({1, 1}, f32);
+    e.tensorReduce(*alu, row, total, {0});
+  }
+  FailureOr<Value> yView = e.hbmAccess(Y, {});
+  if (failed(yView))
+    return failure();
+  Value out = e.alloc({1, 1}, yElem);
+  finish(total, out, *yView, {1, 1});
+  return success();
+}

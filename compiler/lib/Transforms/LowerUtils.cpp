@@ -1,0 +1,339 @@
+//===- LowerUtils.cpp - shared machinery of trn-lower-to-trn --------------===//
+
+#include "LowerUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::trn;
+using namespace mlir::trn::lower;
+
+TileEmitter::TileEmitter(RewriterBase &rewriter, Operation *op)
+    : b(rewriter), loc(op->getLoc()), op(op), target(getTarget(op)) {
+  b.setInsertionPoint(op);
+}
+
+Type TileEmitter::f32() const { return b.getF32Type(); }
+
+int64_t TileEmitter::freeBudget(Type elementType) const {
+  int64_t bytes = std::max<int64_t>(1, (elementType.getIntOrFloatBitWidth() + 7) / 8);
+  int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition / 16) / bytes;
+  int64_t p = 1;
+  while (p * 2 <= budget)
+    p *= 2;
+  return std::min<int64_t>(p, target.maxApSize);
+}
+
+Value TileEmitter::alloc(ArrayRef<int64_t> shape, Type elementType, MemSpace space) {
+  return AllocOp::create(b, loc, getTileType(shape, elementType, space), IntegerAttr());
+}
+
+void TileEmitter::dma(Value src, Value dst) { DmaCopyOp::create(b, loc, src, dst, {}, {}, {}); }
+
+Value TileEmitter::onChipRoot(Value v) {
+  while (v) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return Value();
+    if (isa<AllocOp>(def))
+      return v;
+    if (auto rc = dyn_cast<memref::ReinterpretCastOp>(def))
+      v = rc.getSource();
+    else if (auto sv = dyn_cast<memref::SubViewOp>(def))
+      v = sv.getSource();
+    else if (auto c = dyn_cast<memref::CastOp>(def))
+      v = c.getSource();
+    else
+      return Value();
+  }
+  return Value();
+}
+
+Value TileEmitter::indexValue(OpFoldResult ofr) {
+  if (auto v = dyn_cast<Value>(ofr))
+    return v;
+  return arith::ConstantIndexOp::create(b, loc, *getConstantIntValue(ofr));
+}
+
+static OpFoldResult addOfr(TileEmitter &e, OpFoldResult a, OpFoldResult b,
+                           llvm::function_ref<Value(OpFoldResult)> idx) {
+  std::optional<int64_t> ca = getConstantIntValue(a), cb = getConstantIntValue(b);
+  if (ca && cb)
+    return e.b.getIndexAttr(*ca + *cb);
+  if (cb && *cb == 0)
+    return a;
+  if (ca && *ca == 0)
+    return b;
+  return arith::AddIOp::create(e.b, e.loc, idx(a), idx(b)).getResult();
+}
+
+static OpFoldResult mulOfr(TileEmitter &e, OpFoldResult a, int64_t c,
+                           llvm::function_ref<Value(OpFoldResult)> idx) {
+  if (std::optional<int64_t> ca = getConstantIntValue(a))
+    return e.b.getIndexAttr(*ca * c);
+  if (c == 1)
+    return a;
+  Value cv = arith::ConstantIndexOp::create(e.b, e.loc, c);
+  return arith::MulIOp::create(e.b, e.loc, idx(a), cv).getResult();
+}
+
+FailureOr<std::pair<Value, OpFoldResult>> TileEmitter::resolveBase(Value v) {
+  auto idx = [&](OpFoldResult o) { return indexValue(o); };
+  Operation *def = v.getDefiningOp();
+  if (auto sv = dyn_cast_or_null<memref::SubViewOp>(def)) {
+    FailureOr<std::pair<Value, OpFoldResult>> src = resolveBase(sv.getSource());
+    if (failed(src))
+      return failure();
+    SmallVector<int64_t> strides;
+    int64_t off;
+    if (failed(sv.getSourceType().getStridesAndOffset(strides, off)))
+      return failure();
+    OpFoldResult total = src->second;
+    for (auto [o, s] : llvm::zip(sv.getMixedOffsets(), strides)) {
+      if (ShapedType::isDynamic(s))
+        return failure();
+      total = addOfr(*this, total, mulOfr(*this, o, s, idx), idx);
+    }
+    return std::make_pair(src->first, total);
+  }
+  if (auto rc = dyn_cast_or_null<memref::ReinterpretCastOp>(def)) {
+    FailureOr<std::pair<Value, OpFoldResult>> src = resolveBase(rc.getSource());
+    if (failed(src))
+      return failure();
+    return std::make_pair(src->first, addOfr(*this, src->second, rc.getMixedOffsets()[0], idx));
+  }
+  if (isa_and_nonnull<memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+                      memref::TransposeOp>(def)) {
+    // Same first element as the source.
+    return resolveBase(def->getOperand(0));
+  }
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity())
+    return failure();
+  return std::make_pair(v, OpFoldResult(b.getIndexAttr(0)));
+}
+
+static bool isSubviewChain(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto sv = dyn_cast<memref::SubViewOp>(def)) {
+      v = sv.getSource();
+      continue;
+    }
+    return isa<memref::GetGlobalOp, memref::AllocOp>(def);
+  }
+  return true;
+}
+
+FailureOr<Value> TileEmitter::hbmAccess(Value v, ArrayRef<AccessDim> dims) {
+  auto type = cast<MemRefType>(v.getType());
+  int64_t rank = type.getRank();
+  const int64_t maxRank = 1 + static_cast<int64_t>(target.maxFreeDims);
+  SmallVector<int64_t> offsets(rank, 0), sizes(type.getShape());
+  SmallVector<bool> listed(rank, false);
+  bool plain = true;
+  int64_t last = -1;
+  for (const AccessDim &d : dims) {
+    if (d.dim < 0) {
+      if (d.size != 1)
+        plain = false;
+      continue;
+    }
+    listed[d.dim] = true;
+    offsets[d.dim] = d.start;
+    sizes[d.dim] = d.size;
+    if (d.size > 1) {
+      if (d.dim < last)
+        plain = false;
+      last = d.dim;
+    }
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (!listed[i]) {
+      if (type.getDimSize(i) != 1)
+        return op->emitOpError("internal error: HBM access does not cover operand dim ") << i,
+               failure();
+      sizes[i] = 1;
+    }
+
+  if (plain && rank >= 1 && rank <= maxRank && isSubviewChain(v)) {
+    if (llvm::all_of(offsets, [](int64_t o) { return o == 0; }) &&
+        ArrayRef<int64_t>(sizes) == type.getShape())
+      return v;
+    SmallVector<int64_t> ones(rank, 1);
+    return memref::SubViewOp::create(b, loc, v, offsets, sizes, ones).getResult();
+  }
+
+  // General walk: reinterpret the base buffer with explicit strides.
+  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(v);
+  SmallVector<int64_t> strides;
+  int64_t staticOff;
+  if (failed(base) || failed(type.getStridesAndOffset(strides, staticOff)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return op->emitOpError("operand ") << type
+                                       << " is not a static strided view of an HBM buffer",
+           failure();
+  auto idx = [&](OpFoldResult o) { return indexValue(o); };
+  OpFoldResult offset = base->second;
+  for (int64_t i = 0; i < rank; ++i)
+    if (offsets[i] != 0)
+      offset = addOfr(*this, offset, b.getIndexAttr(offsets[i] * strides[i]), idx);
+  SmallVector<std::pair<int64_t, int64_t>> walk; // (size, stride)
+  for (const AccessDim &d : dims) {
+    if (d.size == 1)
+      continue;
+    walk.push_back({d.size, d.dim < 0 ? 0 : strides[d.dim]});
+  }
+  SmallVector<std::pair<int64_t, int64_t>> merged;
+  for (auto [size, stride] : walk) {
+    if (!merged.empty() && merged.back().second == size * stride) {
+      merged.back() = {merged.back().first * size, stride};
+      continue;
+    }
+    merged.push_back({size, stride});
+  }
+  if (merged.empty())
+    merged.push_back({1, 1});
+  if (static_cast<int64_t>(merged.size()) > maxRank)
+    return op->emitOpError("needs an HBM access pattern with ")
+               << merged.size() << " dims, exceeding the " << target.name << " limit of "
+               << maxRank,
+           failure();
+  SmallVector<int64_t> outSizes, outStrides;
+  for (auto [size, stride] : merged) {
+    outSizes.push_back(size);
+    outStrides.push_back(stride);
+  }
+  std::optional<int64_t> cOff = getConstantIntValue(offset);
+  auto layout = StridedLayoutAttr::get(b.getContext(), cOff ? *cOff : ShapedType::kDynamic,
+                                       outStrides);
+  auto resultType = MemRefType::get(outSizes, type.getElementType(), layout, type.getMemorySpace());
+  SmallVector<OpFoldResult> sizeOfr, strideOfr;
+  for (int64_t s : outSizes)
+    sizeOfr.push_back(b.getIndexAttr(s));
+  for (int64_t s : outStrides)
+    strideOfr.push_back(b.getIndexAttr(s));
+  return memref::ReinterpretCastOp::create(b, loc, resultType, base->first, offset, sizeOfr,
+                                           strideOfr)
+      .getResult();
+}
+
+Value TileEmitter::load(Value hbmView, ArrayRef<int64_t> shape, Type elementType) {
+  Value t = alloc(shape, elementType);
+  dma(hbmView, t);
+  return t;
+}
+
+void TileEmitter::memset(float value, Value dst) {
+  MemsetOp::create(b, loc, b.getF32FloatAttr(value), dst, {}, {}, {});
+}
+
+void TileEmitter::tensorCopy(Value src, Value dst) {
+  TensorCopyOp::create(b, loc, src, dst, {}, {}, {});
+}
+
+void TileEmitter::tensorTensor(AluOp aluOp, Value in0, Value in1, Value dst) {
+  TensorTensorOp::create(b, loc, AluOpAttr::get(b.getContext(), aluOp), in0, in1, dst, {}, {},
+                         {});
+}
+
+void TileEmitter::tensorScalar(Value src, Value dst, AluOp op0, Scalar s0, bool rev0, AluOp op1,
+                               Scalar s1, bool rev1) {
+  MLIRContext *ctx = b.getContext();
+  TensorScalarOp::create(b, loc, src, dst, AluOpAttr::get(ctx, op0), s0.tile,
+                         b.getF32FloatAttr(s0.tile ? 0.0f : s0.imm),
+                         rev0 ? b.getUnitAttr() : UnitAttr(), AluOpAttr::get(ctx, op1), s1.tile,
+                         b.getF32FloatAttr(s1.tile ? 0.0f : s1.imm),
+                         rev1 ? b.getUnitAttr() : UnitAttr(), {}, {}, {});
+}
+
+void TileEmitter::activation(ActFunc func, Value src, Value dst, Scalar scale, Scalar bias,
+                             Value accum) {
+  ActivationOp::create(b, loc, ActFuncAttr::get(b.getContext(), func), src, dst, scale.tile,
+                       bias.tile, accum, b.getF32FloatAttr(scale.tile ? 1.0f : scale.imm),
+                       b.getF32FloatAttr(bias.tile ? 0.0f : bias.imm), {}, {}, {});
+}
+
+void TileEmitter::tensorReduce(AluOp aluOp, Value src, Value dst, ArrayRef<int64_t> axes) {
+  TensorReduceOp::create(b, loc, AluOpAttr::get(b.getContext(), aluOp), src, dst,
+                         b.getDenseI64ArrayAttr(axes), UnitAttr(), {}, {}, {});
+}
+
+void TileEmitter::transpose(Value src, Value dst) {
+  TransposeOp::create(b, loc, src, dst, {}, {}, {});
+}
+
+void TileEmitter::matmul(Value stationary, Value moving, Value dst, bool accumulate) {
+  MatmulOp::create(b, loc, stationary, moving, dst, Value(), Value(),
+                   accumulate ? b.getUnitAttr() : UnitAttr(),
+                   MatmulModeAttr::get(b.getContext(), MatmulMode::Normal), {}, {}, {});
+}
+
+void TileEmitter::select(Value pred, Value onTrue, Value onFalse, Value dst) {
+  SelectOp::create(b, loc, pred, onTrue, onFalse, dst, {}, {}, {});
+}
+
+Value TileEmitter::sliceTile(Value tile, int64_t pStart, int64_t pCount, int64_t fStart,
+                             int64_t fCount) {
+  auto type = cast<MemRefType>(tile.getType());
+  if (pStart == 0 && fStart == 0 && type.getDimSize(0) == pCount &&
+      type.getDimSize(1) == fCount)
+    return tile;
+  return memref::SubViewOp::create(b, loc, tile, ArrayRef<int64_t>{pStart, fStart},
+                                   ArrayRef<int64_t>{pCount, fCount}, ArrayRef<int64_t>{1, 1})
+      .getResult();
+}
+
+linalg::FillOp mlir::trn::lower::findInitFill(Operation *user, Value init) {
+  for (Operation *prev = user->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev))
+      if (fill.getDpsInitOperand(0)->get() == init)
+        return fill;
+    if (prev->getNumRegions() != 0 && !isa<linalg::LinalgOp>(prev))
+      return {};
+    if (llvm::is_contained(prev->getOperands(), init))
+      return {};
+  }
+  return {};
+}
+
+std::optional<double> mlir::trn::lower::fillValue(linalg::FillOp fill) {
+  Value v = fill.getDpsInputOperand(0)->get();
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      return f.getValueAsDouble();
+  return std::nullopt;
+}
+
+float mlir::trn::lower::reductionIdentity(AluOp op) {
+  switch (op) {
+  case AluOp::Add:
+    return 0.0f;
+  case AluOp::Mul:
+    return 1.0f;
+  case AluOp::Max:
+    return -std::numeric_limits<float>::infinity();
+  case AluOp::Min:
+    return std::numeric_limits<float>::infinity();
+  default:
+    return 0.0f;
+  }
+}
+
+void mlir::trn::lower::forEachIndex(ArrayRef<int64_t> shape,
+                                    llvm::function_ref<void(ArrayRef<int64_t>)> fn) {
+  SmallVector<int64_t> idx(shape.size(), 0);
+  if (llvm::any_of(shape, [](int64_t s) { return s <= 0; }))
+    return;
+  while (true) {
+    fn(idx);
+    int64_t d = static_cast<int64_t>(shape.size()) - 1;
+    while (d >= 0 && ++idx[d] == shape[d])
+      idx[d--] = 0;
+    if (d < 0)
+      return;
+  }
+}

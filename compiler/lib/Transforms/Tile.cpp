@@ -1,0 +1,340 @@
+//===- Tile.cpp - trn-tile: TilingInterface tiling with producer fusion ---===//
+//
+// Tiles every compute root (matmul, element-wise generic, reduce) with
+// scf::tileConsumerAndFuseProducersUsingSCF into scf.for loops whose tile
+// sizes come from the target model: matmul M <= maxStationaryFree, N <=
+// maxMovingFree (one PSUM bank), K untiled; element-wise/reduce ops <= the
+// partition count on the partition dim and a free-size budget elsewhere.
+// Element-wise consumers of a matmul are fused into the matmul's loop by
+// tiling the last consumer of the chain and fusing its producers.
+//
+// Loops whose step does not divide the trip range are peeled so that every
+// tile has a static shape (stage-4 contract); single-iteration loops are kept
+// (they delimit the on-chip scope of a fused tile) but their induction
+// variable is replaced by its constant value.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileUtils.h"
+#include "trn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::trn {
+#define GEN_PASS_DEF_TRNTILEPASS
+#include "trn/Transforms/Passes.h.inc"
+} // namespace mlir::trn
+
+using namespace mlir;
+using namespace mlir::trn;
+using namespace mlir::trn::tileutils;
+
+static constexpr StringLiteral kPeeledAttr = "trn.peeled";
+
+namespace {
+
+/// A root op and the producers fused into its tile loop.
+struct FusionGroup {
+  linalg::LinalgOp root;
+  llvm::SetVector<Operation *> members; // fused producers (not the root)
+  bool hasContraction = false;
+};
+
+class TrnTilePass : public trn::impl::TrnTilePassBase<TrnTilePass> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+
+private:
+  LogicalResult tileGroup(FusionGroup &group, const trnrt::Target &target);
+  SmallVector<int64_t> tileSizes(FusionGroup &group, const trnrt::Target &target);
+};
+
+} // namespace
+
+static bool isTileRoot(Operation *op) {
+  auto l = dyn_cast<linalg::LinalgOp>(op);
+  if (!l || !l.hasPureTensorSemantics())
+    return false;
+  return isDeviceContraction(l) || isElementwiseGeneric(op) || isa<linalg::ReduceOp>(op);
+}
+
+/// Element-wise/contraction producer `producer` of `consumer`'s operand
+/// `operand` may be fused when it has a single use, and the consumer reads it
+/// with its own result map (so both share one on-chip layout).
+static bool canFuseProducer(linalg::LinalgOp consumer, OpOperand &operand,
+                            linalg::LinalgOp producer) {
+  if (!producer.hasPureTensorSemantics() || producer->getNumResults() != 1 ||
+      !producer->getResult(0).hasOneUse())
+    return false;
+  if (!isDeviceContraction(producer) && !isElementwiseGeneric(producer))
+    return false;
+  if (consumer.isDpsInit(&operand))
+    return false;
+  AffineMap consumerMap = consumer.getMatchingIndexingMap(&operand);
+  AffineMap consumerOut = consumer.getIndexingMapsArray().back();
+  if (consumerMap != consumerOut)
+    return false;
+  // The producer's result dims are its leading loop dims in order (identity
+  // for element-wise ops, (b.., m, n) for a contraction).
+  AffineMap producerOut = producer.getIndexingMapsArray().back();
+  for (unsigned i = 0; i < producerOut.getNumResults(); ++i)
+    if (!isa<AffineDimExpr>(producerOut.getResult(i)) || producerOut.getDimPosition(i) != i)
+      return false;
+  return true;
+}
+
+static void collectGroup(FusionGroup &group, linalg::LinalgOp op,
+                         const llvm::DenseSet<Operation *> &claimed) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    Operation *def = operand.get().getDefiningOp();
+    if (!def || claimed.contains(def) || group.members.contains(def))
+      continue;
+    if (isa<linalg::FillOp>(def) && op.isDpsInit(&operand)) {
+      group.members.insert(def);
+      continue;
+    }
+    auto producer = dyn_cast<linalg::LinalgOp>(def);
+    if (!producer || !isElementwiseGeneric(op) || !canFuseProducer(op, operand, producer))
+      continue;
+    group.members.insert(def);
+    if (isDeviceContraction(producer)) {
+      group.hasContraction = true;
+      // Fuse the accumulator initialisation (linalg.fill) as well.
+      for (OpOperand &init : producer.getDpsInitsMutable())
+        if (auto fill = init.get().getDefiningOp<linalg::FillOp>())
+          group.members.insert(fill);
+      continue;
+    }
+    collectGroup(group, producer, claimed);
+  }
+}
+
+/// Largest power of two <= v (v >= 1).
+static int64_t floorPow2(int64_t v) {
+  int64_t p = 1;
+  while (p * 2 <= v)
+    p *= 2;
+  return p;
+}
+
+SmallVector<int64_t> TrnTilePass::tileSizes(FusionGroup &group, const trnrt::Target &target) {
+  linalg::LinalgOp root = group.root;
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  unsigned n = root.getNumLoops();
+  SmallVector<int64_t> sizes(n, 0);
+  std::optional<unsigned> pDim = partitionLoopDim(root);
+  if (!pDim)
+    return sizes;
+
+  // Free-element budget per partition for one tile of each operand: a 16th of
+  // the SBUF partition leaves room for all operands, temporaries and several
+  // tiles in flight (rotation).
+  int64_t maxElemBytes = 1;
+  for (Value v : root->getOperands())
+    if (auto t = dyn_cast<ShapedType>(v.getType()))
+      maxElemBytes = std::max<int64_t>(maxElemBytes, (t.getElementTypeBitWidth() + 7) / 8);
+  int64_t budget = floorPow2(std::max<int64_t>(
+      1, static_cast<int64_t>(target.sbufBytesPerPartition / 16) / maxElemBytes));
+  budget = std::min<int64_t>(budget, target.maxApSize);
+
+  auto iters = root.getIteratorTypesArray();
+  bool contraction = isDeviceContraction(root) || group.hasContraction;
+  sizes[*pDim] = contraction ? std::min<int64_t>(target.maxStationaryFree, target.numPartitions)
+                             : target.numPartitions;
+
+  // Free dims in result order, innermost first get the budget.
+  AffineMap out = root.getIndexingMapsArray().back();
+  SmallVector<unsigned> freeDims;
+  if (auto red = dyn_cast<linalg::ReduceOp>(root.getOperation())) {
+    int64_t reducedElems = 1;
+    for (int64_t d : red.getDimensions())
+      reducedElems *= ranges[d];
+    budget = std::max<int64_t>(1, budget / std::max<int64_t>(1, reducedElems));
+    for (unsigned d = 0; d < n; ++d)
+      if (d != *pDim && iters[d] == utils::IteratorType::parallel)
+        freeDims.push_back(d);
+  } else {
+    for (unsigned r = 0; r < out.getNumResults(); ++r) {
+      unsigned d = out.getDimPosition(r);
+      if (d != *pDim && iters[d] == utils::IteratorType::parallel)
+        freeDims.push_back(d);
+    }
+  }
+  if (contraction) {
+    // N (result dim rank-1) <= the moving free limit; batch dims tile by 1.
+    unsigned nDim = out.getDimPosition(out.getNumResults() - 1);
+    for (unsigned d : freeDims)
+      sizes[d] = d == nDim ? static_cast<int64_t>(target.maxMovingFreeFor(trnrt::DType::F32)) : 1;
+    return sizes;
+  }
+  int64_t remaining = budget;
+  for (unsigned d : llvm::reverse(freeDims)) {
+    int64_t t = std::max<int64_t>(1, std::min(ranges[d], remaining));
+    sizes[d] = t;
+    remaining = std::max<int64_t>(1, remaining / t);
+  }
+  return sizes;
+}
+
+LogicalResult TrnTilePass::tileGroup(FusionGroup &group, const trnrt::Target &target) {
+  SmallVector<int64_t> sizes = tileSizes(group, target);
+  if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+    return success(); // rank-0 / full reduction: handled untiled by the lowering
+
+  IRRewriter rewriter(group.root->getContext());
+  rewriter.setInsertionPoint(group.root);
+  scf::SCFTilingOptions tilingOptions;
+  tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  tilingOptions.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tilingOptions);
+  llvm::SetVector<Operation *> &members = group.members;
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer,
+          bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (!members.contains(producer.getOwner()))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(group.root.getOperation()), options);
+  if (failed(result))
+    return group.root->emitOpError("could not be tiled with TilingInterface");
+  for (OpResult res : group.root->getResults()) {
+    auto it = result->replacements.find(res);
+    if (it != result->replacements.end())
+      rewriter.replaceAllUsesWith(res, it->second);
+  }
+  rewriter.eraseOp(group.root);
+  // Erase fused producers that became dead (in reverse program order).
+  SmallVector<Operation *> dead(members.begin(), members.end());
+  llvm::sort(dead, [](Operation *a, Operation *b) { return b->isBeforeInBlock(a); });
+  for (Operation *op : dead)
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+  return success();
+}
+
+/// Makes every tile static: divisible loops stay, single-iteration loops get
+/// a constant induction variable, others are peeled into a full-tile loop and
+/// a one-iteration remainder.
+static void peelLoops(func::FuncOp func) {
+  IRRewriter rewriter(func.getContext());
+  auto constantIv = [&](scf::ForOp loop) {
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    if (!lb)
+      return;
+    rewriter.setInsertionPointToStart(loop.getBody());
+    Value c = arith::ConstantIndexOp::create(rewriter, loop.getLoc(), *lb);
+    rewriter.replaceAllUsesWith(loop.getInductionVar(), c);
+  };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<scf::ForOp> loops;
+    func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+      if (!loop->hasAttr(kPeeledAttr))
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      changed = true;
+      loop->setAttr(kPeeledAttr, rewriter.getUnitAttr());
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      if (!lb || !ub || !step)
+        continue;
+      if (*ub - *lb <= *step) {
+        constantIv(loop);
+        continue;
+      }
+      if ((*ub - *lb) % *step == 0)
+        continue;
+      scf::ForOp partial;
+      if (succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial))) {
+        partial->setAttr(kPeeledAttr, rewriter.getUnitAttr());
+        constantIv(partial);
+      }
+      // Inner loops were cloned into the partial iteration: rescan.
+      break;
+    }
+  }
+  func.walk([&](scf::ForOp loop) { loop->removeAttr(kPeeledAttr); });
+}
+
+/// Canonicalization of everything except scf loops (single-iteration tile
+/// loops must survive until trn-unroll: they delimit on-chip tiles).
+static LogicalResult simplifyTiles(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    if (dialect->getNamespace() != "scf")
+      dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName name : ctx->getRegisteredOperations())
+    if (name.getDialectNamespace() != "scf")
+      name.getCanonicalizationPatterns(patterns, ctx);
+  tensor::populateFoldTensorEmptyPatterns(patterns);
+  GreedyRewriteConfig config;
+  config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  return applyPatternsGreedily(func, std::move(patterns), config);
+}
+
+void TrnTilePass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  const trnrt::Target &target = getTarget(func);
+
+  // Choose roots bottom-up: the last op of a fusable chain is tiled and pulls
+  // its producers into its loop nest.
+  SmallVector<Operation *> ops;
+  for (Operation &op : func.getBody().front())
+    if (isTileRoot(&op))
+      ops.push_back(&op);
+  llvm::DenseSet<Operation *> claimed;
+  SmallVector<FusionGroup> groups;
+  for (Operation *op : llvm::reverse(ops)) {
+    if (claimed.contains(op))
+      continue;
+    FusionGroup group;
+    group.root = cast<linalg::LinalgOp>(op);
+    collectGroup(group, group.root, claimed);
+    claimed.insert(op);
+    for (Operation *m : group.members)
+      if (!isa<linalg::FillOp>(m))
+        claimed.insert(m);
+    groups.push_back(std::move(group));
+  }
+  for (FusionGroup &group : groups) {
+    if (!group.root.hasPureTensorSemantics())
+      continue;
+    if (failed(tileGroup(group, target)))
+      return signalPassFailure();
+  }
+  peelLoops(func);
+  if (failed(simplifyTiles(func))) {
+    func.emitError("trn-tile: tile shape simplification did not converge");
+    return signalPassFailure();
+  }
+  // Contract check: every tile-level op inside a loop has static shapes.
+  WalkResult wr = func.walk([&](linalg::LinalgOp op) {
+    for (Value v : op->getOperands())
+      if (auto t = dyn_cast<ShapedType>(v.getType()); t && !t.hasStaticShape()) {
+        op->emitOpError("has a dynamically shaped tile after trn-tile: ") << t;
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  if (wr.wasInterrupted())
+    signalPassFailure();
+}

@@ -1,0 +1,93 @@
+//===- TileUtils.h - tile classification and on-chip layout rules -*- C++ -*-===//
+//
+// Rules shared by trn-tile, trn-place-memory and trn-lower-to-trn so that the
+// three passes agree on which loop dimension of a tile-level op lives on the
+// SBUF/PSUM partitions:
+//
+//  * contraction (device-form matmul / batch matmul): the M dim, i.e. result
+//    dim rank-2;
+//  * element-wise linalg.generic: the loop dim producing result dim rank-2
+//    (rank-1 results: dim 0), which is the M dim when the generic consumes a
+//    matmul result with the same indexing map;
+//  * linalg.reduce: the first kept (parallel) dim, so that no partition-dim
+//    reduction is needed; a full reduction puts input dim 0 on partitions.
+//
+// All remaining loop dims are free dims, walked in result order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRN_COMPILER_LIB_TRANSFORMS_TILEUTILS_H
+#define TRN_COMPILER_LIB_TRANSFORMS_TILEUTILS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/AffineMap.h"
+
+#include <optional>
+
+namespace mlir::trn::tileutils {
+
+/// Device-form contraction: linalg.matmul / batch_matmul (or an equivalent
+/// generic) with maps (b.., m, n, k) -> [(b.., k, m), (b.., k, n), (b.., m, n)].
+inline bool isDeviceContraction(linalg::LinalgOp op) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::GenericOp>(op.getOperation()))
+    return false;
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op))
+    return false;
+  unsigned n = op.getNumLoops();
+  if (n < 3 || op.getNumReductionLoops() != 1)
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned k = n - 1, m = n - 3, nn = n - 2;
+  auto expect = [&](AffineMap map, unsigned a, unsigned b) {
+    if (map.getNumResults() != n - 1 || !map.isProjectedPermutation())
+      return false;
+    for (unsigned i = 0; i < n - 3; ++i)
+      if (map.getDimPosition(i) != i)
+        return false;
+    return map.getDimPosition(n - 3) == a && map.getDimPosition(n - 2) == b;
+  };
+  auto iters = op.getIteratorTypesArray();
+  if (iters[k] != utils::IteratorType::reduction)
+    return false;
+  return expect(maps[0], k, m) && expect(maps[1], k, nn) && expect(maps[2], m, nn);
+}
+
+/// All-parallel single-result linalg.generic whose maps are projected
+/// permutations (broadcasting/transposing inputs) and whose result map is a
+/// permutation.
+inline bool isElementwiseGeneric(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  if (!g || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0)
+    return false;
+  for (AffineMap m : g.getIndexingMapsArray())
+    if (!m.isProjectedPermutation())
+      return false;
+  return g.getIndexingMapsArray().back().isPermutation();
+}
+
+/// The loop dim placed on partitions (see file comment), or std::nullopt for
+/// rank-0 iteration spaces.
+inline std::optional<unsigned> partitionLoopDim(linalg::LinalgOp op) {
+  if (op.getNumLoops() == 0)
+    return std::nullopt;
+  if (auto red = dyn_cast<linalg::ReduceOp>(op.getOperation())) {
+    ArrayRef<int64_t> reduced = red.getDimensions();
+    for (unsigned d = 0; d < op.getNumLoops(); ++d)
+      if (!llvm::is_contained(reduced, static_cast<int64_t>(d)))
+        return d;
+    return 0u;
+  }
+  AffineMap out = op.getIndexingMapsArray().back();
+  unsigned r = out.getNumResults();
+  if (r == 0)
+    return 0u;
+  unsigned pos = r >= 2 ? r - 2 : 0;
+  if (auto e = dyn_cast<AffineDimExpr>(out.getResult(pos)))
+    return e.getPosition();
+  return std::nullopt;
+}
+
+} // namespace mlir::trn::tileutils
+
+#endif // TRN_COMPILER_LIB_TRANSFORMS_TILEUTILS_H

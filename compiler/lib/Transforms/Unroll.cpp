@@ -1,0 +1,176 @@
+//===- Unroll.cpp - trn-unroll: straight-line device code (stage 6) -------===//
+//
+// Fully unrolls every scf.for (static trip counts) so that each tile
+// iteration owns its trn.alloc buffers, then folds the index arithmetic until
+// every memref.subview / memref.reinterpret_cast has static offsets, and
+// forwards the source of every memref.cast into trn instructions (the static
+// type is the one the serializer needs). Verifies the stage-6 contract:
+// only trn instructions, trn.alloc, static views, memref.get_global,
+// function-level HBM memref.alloc and func.return remain.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::trn {
+#define GEN_PASS_DEF_TRNUNROLLPASS
+#include "trn/Transforms/Passes.h.inc"
+} // namespace mlir::trn
+
+using namespace mlir;
+using namespace mlir::trn;
+
+namespace {
+
+class TrnUnrollPass : public trn::impl::TrnUnrollPassBase<TrnUnrollPass> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+};
+
+/// memref.reinterpret_cast with constant offset/size/stride operands -> the
+/// static form, keeping the (more static) type for all users.
+struct StaticReinterpretCast : OpRewritePattern<memref::ReinterpretCastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::ReinterpretCastOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOffsets().empty() && op.getSizes().empty() && op.getStrides().empty())
+      return failure();
+    SmallVector<int64_t> offsets, sizes, strides;
+    for (OpFoldResult o : op.getMixedOffsets()) {
+      std::optional<int64_t> c = getConstantIntValue(o);
+      if (!c)
+        return failure();
+      offsets.push_back(*c);
+    }
+    for (OpFoldResult o : op.getMixedSizes()) {
+      std::optional<int64_t> c = getConstantIntValue(o);
+      if (!c)
+        return failure();
+      sizes.push_back(*c);
+    }
+    for (OpFoldResult o : op.getMixedStrides()) {
+      std::optional<int64_t> c = getConstantIntValue(o);
+      if (!c)
+        return failure();
+      strides.push_back(*c);
+    }
+    auto oldType = op.getType();
+    auto layout = StridedLayoutAttr::get(op.getContext(), offsets[0], strides);
+    auto newType = MemRefType::get(sizes, oldType.getElementType(), layout,
+                                   oldType.getMemorySpace());
+    auto repl = memref::ReinterpretCastOp::create(rewriter, op.getLoc(), newType, op.getSource(),
+                                                  offsets[0], sizes, strides);
+    if (newType == oldType) {
+      rewriter.replaceOp(op, repl.getResult());
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<memref::CastOp>(op, oldType, repl.getResult());
+    return success();
+  }
+};
+
+} // namespace
+
+/// Replaces memref.cast results used by trn instructions with the cast source.
+static bool forwardCasts(func::FuncOp func) {
+  bool changed = false;
+  func.walk([&](memref::CastOp cast) {
+    for (OpOperand &use : llvm::make_early_inc_range(cast->getUses()))
+      if (isa<TrnInstructionOpInterface>(use.getOwner())) {
+        use.set(cast.getSource());
+        changed = true;
+      }
+  });
+  return changed;
+}
+
+static LogicalResult simplify(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName name : ctx->getRegisteredOperations())
+    name.getCanonicalizationPatterns(patterns, ctx);
+  patterns.add<StaticReinterpretCast>(ctx);
+  FrozenRewritePatternSet frozen(std::move(patterns));
+  for (int i = 0; i < 8; ++i) {
+    if (failed(applyPatternsGreedily(func, frozen)))
+      return failure();
+    if (!forwardCasts(func))
+      return success();
+  }
+  return success();
+}
+
+void TrnUnrollPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  // Innermost loops first, until none is left.
+  while (true) {
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) {
+      if (loop.getBody()->getOps<scf::ForOp>().empty())
+        loops.push_back(loop);
+    });
+    if (loops.empty())
+      break;
+    for (scf::ForOp loop : loops) {
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      if (!lb || !ub || !step) {
+        loop.emitOpError("has a non-constant trip count; trn-unroll needs static tile loops");
+        return signalPassFailure();
+      }
+      if (failed(loopUnrollFull(loop))) {
+        loop.emitOpError("could not be unrolled");
+        return signalPassFailure();
+      }
+    }
+  }
+  if (failed(simplify(func))) {
+    func.emitError("trn-unroll: index folding did not converge");
+    return signalPassFailure();
+  }
+  // Stage-6 contract.
+  WalkResult wr = func.walk([&](Operation *op) {
+    if (op == func.getOperation() || isa<TrnInstructionOpInterface, AllocOp, func::ReturnOp,
+                                         memref::GetGlobalOp>(op))
+      return WalkResult::advance();
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (getMemSpace(alloc.getType()) != MemSpace::HBM || !alloc.getType().hasStaticShape()) {
+        op->emitOpError("function-level scratch must be a static buffer in #trn.mem<hbm>");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    }
+    if (isa<memref::SubViewOp, memref::ReinterpretCastOp>(op)) {
+      auto type = cast<MemRefType>(op->getResult(0).getType());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (failed(type.getStridesAndOffset(strides, offset)) || ShapedType::isDynamic(offset) ||
+          llvm::any_of(strides, ShapedType::isDynamic)) {
+        op->emitOpError("view does not have static offsets and strides after unrolling");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    }
+    if (isa<memref::CastOp>(op) && op->use_empty())
+      return WalkResult::advance();
+    op->emitOpError("is not allowed in straight-line device code (stage 6); expected trn "
+                    "instructions, trn.alloc, static memref views, memref.get_global and "
+                    "HBM memref.alloc");
+    return WalkResult::interrupt();
+  });
+  if (wr.wasInterrupted())
+    signalPassFailure();
+}
