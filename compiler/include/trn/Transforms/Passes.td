@@ -286,4 +286,39 @@ def TrnUnrollPass : Pass<"trn-unroll", "func::FuncOp"> {
                            "arith::ArithDialect", "scf::SCFDialect"];
 }
 
+def TrnLayoutPass : Pass<"trn-layout", "ModuleOp"> {
+  let summary = "Bring contractions to device form C[m,n] = sum_k L[k,m] R[k,n] and remove "
+                "avoidable transposes";
+  let description = [{
+    Rewrites every `linalg.matmul` / `linalg.batch_matmul` to device form:
+    `indexing_maps = [(m,n,k) -> (k,m), (m,n,k) -> (k,n), (m,n,k) -> (m,n)]`
+    (batch: a leading batch dim on all three), i.e. both operands with the
+    contraction dim K first (on the partitions). Operands stored the other
+    way get an explicit `linalg.transpose`. Transposes are then removed
+    where a cheaper layout exists: transposes of constants (also of static
+    slices of constants) fold at compile time, transpose pairs cancel, and a
+    transpose of a single-use element-wise generic or device matmul is
+    absorbed by producing the value transposed (for a matmul by swapping L
+    and R: C^T = R^T-free L' = R, R' = L). Element-wise generics that read a
+    single-use producer through a permuting map make the producer write that
+    layout. MLP chains thus become feature-major with at most one transpose
+    of the activations at the input. Function signatures keep the user's
+    layout.
+
+    Example:
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : tensor<8x64xf32>, tensor<64x32xf32>)
+                       outs(%f : tensor<8x32xf32>) -> tensor<8x32xf32>
+    // becomes
+    %xt = linalg.transpose ins(%x : tensor<8x64xf32>) outs(%e : tensor<64x8xf32>) permutation = [1, 0]
+    %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>,
+                                        affine_map<(m, n, k) -> (k, n)>,
+                                        affine_map<(m, n, k) -> (m, n)>]
+           ins(%xt, %w : tensor<64x8xf32>, tensor<64x32xf32>) outs(%f : tensor<8x32xf32>) -> tensor<8x32xf32>
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "linalg::LinalgDialect",
+                           "tensor::TensorDialect"];
+}
+
 #endif // TRN_TRANSFORMS_PASSES_TD
