@@ -170,8 +170,9 @@ struct TrnAllocatePass : public trn::impl::TrnAllocatePassBase<TrnAllocatePass> 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const trnrt::Target &target = getTarget(module);
-    if (alignment == 0 || !llvm::isPowerOf2_64(alignment)) {
-      module.emitError() << "trn-allocate: alignment must be a power of two, got " << alignment;
+    uint64_t align = alignment;
+    if (align == 0 || !llvm::isPowerOf2_64(align)) {
+      module.emitError() << "trn-allocate: alignment must be a power of two, got " << align;
       return signalPassFailure();
     }
     uint64_t sbufHigh = 0, psumHigh = 0, sbufPeak = 0, psumPeak = 0;

@@ -89,6 +89,12 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const trnrt::Target &target = getTarget(module);
+    if (dmaQueues < 0 || dmaQueues > static_cast<int>(trnrt::kMaxDmaQueues)) {
+      module.emitError() << "trn-schedule: dma-queues must be between 0 (one per DMA engine) "
+                            "and "
+                         << trnrt::kMaxDmaQueues << ", got " << static_cast<int>(dmaQueues);
+      return signalPassFailure();
+    }
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
@@ -177,10 +183,7 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       return func.emitOpError() << "trn-schedule expects straight-line code (one block)";
     Block &block = func.getBody().front();
     unsigned numDma = dmaQueues ? static_cast<unsigned>(dmaQueues) : target.dma.numEngines;
-    numDma = std::min(numDma, trnrt::kMaxDmaQueues);
-    if (dmaQueues < 0 || numDma == 0)
-      return func.emitOpError() << "trn-schedule: dma-queues must be between 1 and "
-                                << trnrt::kMaxDmaQueues;
+    numDma = std::max(1u, std::min(numDma, trnrt::kMaxDmaQueues));
 
     // HBM tensors: arguments, globals (by symbol), function-level allocs.
     llvm::StringMap<uint32_t> hbmIds;
