@@ -336,8 +336,19 @@ Value windowStep(OpBuilder &b, Location loc, Value acc, Value window, Value tap,
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              b, loc, TypeRange{acc.getType()}, ins, ValueRange{acc}, maps, iters,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value o = args.back();
+             [&](OpBuilder &nb, Location nl, ValueRange bodyArgs) {
+               // Mixed precision (e.g. bf16 inputs, f32 accumulator): compute
+               // in the accumulator type, as the named ops' bodies do.
+               Value o = bodyArgs.back();
+               SmallVector<Value> args;
+               for (Value a : bodyArgs.drop_back()) {
+                 Type t = o.getType();
+                 if (a.getType() != t)
+                   a = a.getType().getIntOrFloatBitWidth() < t.getIntOrFloatBitWidth()
+                           ? Value(arith::ExtFOp::create(nb, nl, t, a))
+                           : Value(arith::TruncFOp::create(nb, nl, t, a));
+                 args.push_back(a);
+               }
                Value r;
                switch (kind) {
                case Combine::Add:

@@ -73,3 +73,15 @@ func.func @pool_min(%x: tensor<1x4x4x2xf32>, %o: tensor<1x3x3x2xf32>) -> tensor<
   %r = linalg.pooling_nhwc_min ins(%x, %win : tensor<1x4x4x2xf32>, tensor<2x2xf32>) outs(%o : tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32>
   return %r : tensor<1x3x3x2xf32>
 }
+
+// Mixed precision: bf16 window and taps accumulate in the f32 init.
+// CHECK-LABEL: func.func @dw_bf16
+// CHECK: ^bb0(%[[IN:.*]]: bf16, %[[WV:.*]]: bf16, %[[ACC:.*]]: f32):
+// CHECK:   %[[A:.*]] = arith.extf %[[IN]] : bf16 to f32
+// CHECK:   %[[B:.*]] = arith.extf %[[WV]] : bf16 to f32
+// CHECK:   %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
+// CHECK:   arith.addf %[[ACC]], %[[P]] : f32
+func.func @dw_bf16(%x: tensor<1x3x4x4xbf16>, %w: tensor<3x2x2xbf16>, %o: tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32> {
+  %r = linalg.depthwise_conv_2d_nchw_chw ins(%x, %w : tensor<1x3x4x4xbf16>, tensor<3x2x2xbf16>) outs(%o : tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
+  return %r : tensor<1x3x3x3xf32>
+}
