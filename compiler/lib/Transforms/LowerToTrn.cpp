@@ -33,7 +33,12 @@ namespace {
 class TrnLowerToTrnPass : public trn::impl::TrnLowerToTrnPassBase<TrnLowerToTrnPass> {
 public:
   using Base::Base;
-  void runOnOperation() override;
+  void runOnOperation() override {
+    for (func::FuncOp func : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>()))
+      if (!func.isExternal())
+        runOnFunction(func);
+  }
+  void runOnFunction(func::FuncOp func);
 };
 
 } // namespace
@@ -73,8 +78,7 @@ static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
                          "fill, copy, transpose, broadcast");
 }
 
-void TrnLowerToTrnPass::runOnOperation() {
-  func::FuncOp func = getOperation();
+void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
   IRRewriter rewriter(&getContext());
 
   llvm::DenseMap<Operation *, linalg::FillOp> initFills;

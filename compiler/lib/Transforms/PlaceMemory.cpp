@@ -33,7 +33,12 @@ namespace {
 class TrnPlaceMemoryPass : public trn::impl::TrnPlaceMemoryPassBase<TrnPlaceMemoryPass> {
 public:
   using Base::Base;
-  void runOnOperation() override;
+  void runOnOperation() override {
+    for (func::FuncOp func : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>()))
+      if (!func.isExternal())
+        runOnFunction(func);
+  }
+  void runOnFunction(func::FuncOp func);
 };
 
 } // namespace
@@ -59,8 +64,7 @@ static Operation *diagnosticAnchor(memref::AllocOp alloc) {
   return alloc;
 }
 
-void TrnPlaceMemoryPass::runOnOperation() {
-  func::FuncOp func = getOperation();
+void TrnPlaceMemoryPass::runOnFunction(func::FuncOp func) {
   MLIRContext *ctx = &getContext();
   const trnrt::Target &target = getTarget(func);
   IRRewriter rewriter(ctx);

@@ -54,7 +54,12 @@ struct FusionGroup {
 class TrnTilePass : public trn::impl::TrnTilePassBase<TrnTilePass> {
 public:
   using Base::Base;
-  void runOnOperation() override;
+  void runOnOperation() override {
+    for (func::FuncOp func : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>()))
+      if (!func.isExternal())
+        runOnFunction(func);
+  }
+  void runOnFunction(func::FuncOp func);
 
 private:
   LogicalResult tileGroup(FusionGroup &group, const trnrt::Target &target);
@@ -291,8 +296,7 @@ static LogicalResult simplifyTiles(func::FuncOp func) {
   return applyPatternsGreedily(func, std::move(patterns), config);
 }
 
-void TrnTilePass::runOnOperation() {
-  func::FuncOp func = getOperation();
+void TrnTilePass::runOnFunction(func::FuncOp func) {
   const trnrt::Target &target = getTarget(func);
 
   // Choose roots bottom-up: the last op of a fusable chain is tiled and pulls

@@ -34,7 +34,12 @@ namespace {
 class TrnUnrollPass : public trn::impl::TrnUnrollPassBase<TrnUnrollPass> {
 public:
   using Base::Base;
-  void runOnOperation() override;
+  void runOnOperation() override {
+    for (func::FuncOp func : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>()))
+      if (!func.isExternal())
+        runOnFunction(func);
+  }
+  void runOnFunction(func::FuncOp func);
 };
 
 /// memref.reinterpret_cast with constant offset/size/stride operands -> the
@@ -112,8 +117,7 @@ static LogicalResult simplify(func::FuncOp func) {
   return success();
 }
 
-void TrnUnrollPass::runOnOperation() {
-  func::FuncOp func = getOperation();
+void TrnUnrollPass::runOnFunction(func::FuncOp func) {
   // Innermost loops first, until none is left.
   while (true) {
     SmallVector<scf::ForOp> loops;

@@ -95,7 +95,7 @@ def TrnAllocatePass : Pass<"trn-allocate", "ModuleOp"> {
 // Stage 4-6: tiling, bufferization, memory placement, lowering (middle)
 //===----------------------------------------------------------------------===//
 
-def TrnTilePass : Pass<"trn-tile", "func::FuncOp"> {
+def TrnTilePass : Pass<"trn-tile", "ModuleOp"> {
   let summary = "Tile matmul/element-wise/reduce roots into scf.for loops with producer fusion";
   let description = [{
     Tiles every compute root with `scf::tileConsumerAndFuseProducersUsingSCF`
@@ -151,7 +151,7 @@ def TrnBufferizePass : Pass<"trn-bufferize", "ModuleOp"> {
                            "memref::MemRefDialect", "trn::TrnDialect"];
 }
 
-def TrnPlaceMemoryPass : Pass<"trn-place-memory", "func::FuncOp"> {
+def TrnPlaceMemoryPass : Pass<"trn-place-memory", "ModuleOp"> {
   let summary = "Move tile-loop buffers on chip (SBUF/PSUM) with a [partition, free] layout";
   let description = [{
     Second half of stage 5: every `memref.alloc` inside a tile loop (the
@@ -178,7 +178,7 @@ def TrnPlaceMemoryPass : Pass<"trn-place-memory", "func::FuncOp"> {
   let dependentDialects = ["memref::MemRefDialect", "trn::TrnDialect"];
 }
 
-def TrnLowerToTrnPass : Pass<"trn-lower-to-trn", "func::FuncOp"> {
+def TrnLowerToTrnPass : Pass<"trn-lower-to-trn", "ModuleOp"> {
   let summary = "Lower tile-level linalg/memref ops to trn instructions with DMA staging";
   let description = [{
     First half of stage 6. Every tile-level op becomes trn instruction ops:
@@ -216,7 +216,7 @@ def TrnLowerToTrnPass : Pass<"trn-lower-to-trn", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
-def TrnUnrollPass : Pass<"trn-unroll", "func::FuncOp"> {
+def TrnUnrollPass : Pass<"trn-unroll", "ModuleOp"> {
   let summary = "Fully unroll tile loops into straight-line device code with static views";
   let description = [{
     Second half of stage 6: fully unrolls every `scf.for` (static trip
