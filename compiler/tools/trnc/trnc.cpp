@@ -136,8 +136,19 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  cl::ParseCommandLineOptions(argc, argv,
-                              "trnc: compile a linalg/tensor MLIR function to a .trnx program\n");
+  {
+    std::string clErrors;
+    llvm::raw_string_ostream clErrs(clErrors);
+    if (!cl::ParseCommandLineOptions(
+            argc, argv, "trnc: compile a linalg/tensor MLIR function to a .trnx program\n",
+            &clErrs)) {
+      StringRef first = StringRef(clErrs.str()).split('\n').first;
+      first.consume_front(StringRef(argv[0]));
+      first.consume_front(": ");
+      first.consume_front("trnc: ");
+      return fail(first.trim());
+    }
+  }
 
   // Options first: nothing is read or written when they are wrong.
   if (inputFilename.empty())
@@ -170,6 +181,9 @@ int main(int argc, char **argv) {
   trn::registerTrnPasses();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // One line per diagnostic (DESIGN.md section 8): no generic-form dump of the
+  // failing operation.
+  context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
     printDiagnostic(diag);
     return success();
