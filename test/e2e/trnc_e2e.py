@@ -181,7 +181,7 @@ class Program:
         values = np.asarray(values)
         shape = list(values.shape)
         t = self.memref(shape, dtype, "hbm")
-        dense = "dense<%s> : tensor<%s>" % (_nested(values), "x".join(map(str, shape)) + "x" + dtype)
+        dense = "dense<%s>" % _nested(values)
         self.globals.append('memref.global "private" constant @%s : %s = %s' % (name, t, dense))
         v = self._fresh(name)
         self.lines.append("%s = memref.get_global @%s : %s" % (v, name, t))
