@@ -156,6 +156,8 @@ SmallVector<int64_t> TrnTilePass::tileSizes(FusionGroup &group, const trnrt::Tar
 
   auto iters = root.getIteratorTypesArray();
   bool contraction = isDeviceContraction(root) || group.hasContraction;
+  if (iters[*pDim] != utils::IteratorType::parallel)
+    return sizes; // full reduction: reduced dims are never tiled
   sizes[*pDim] = contraction ? std::min<int64_t>(target.maxStationaryFree, target.numPartitions)
                              : target.numPartitions;
 
@@ -298,6 +300,19 @@ static LogicalResult simplifyTiles(func::FuncOp func) {
 
 void TrnTilePass::runOnFunction(func::FuncOp func) {
   const trnrt::Target &target = getTarget(func);
+
+  // Stage-3 contract: static shapes only.
+  WalkResult dyn = func.walk([&](linalg::LinalgOp op) {
+    for (Value v : op->getOperands())
+      if (auto t = dyn_cast<ShapedType>(v.getType()); t && !t.hasStaticShape()) {
+        op->emitOpError("has a dynamically shaped operand ")
+            << t << "; trn-tile needs static shapes (stage-3 contract)";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  if (dyn.wasInterrupted())
+    return signalPassFailure();
 
   // Choose roots bottom-up: the last op of a fusable chain is tiled and pulls
   // its producers into its loop nest.
