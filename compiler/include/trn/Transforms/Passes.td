@@ -49,6 +49,52 @@ def TrnCheckEntryPass : Pass<"trn-check-entry", "ModuleOp"> {
   let dependentDialects = ["trn::TrnDialect"];
 }
 
+def TrnDecomposePass : Pass<"trn-decompose", "ModuleOp"> {
+  let summary = "Rewrite convolutions, pooling, softmax, matvec, named element-wise ops and "
+                "generic reductions to the stage-2 op set";
+  let description = [{
+    Brings the tensor program to the stage-2 op set of docs/pipeline.md:
+    `linalg.matmul`/`batch_matmul`, element-wise `linalg.generic`,
+    `linalg.reduce` with a plain add/mul/max/min combiner, and data movement
+    (transpose, broadcast, fill, copy, pad, slices, reshapes, concat).
+
+    * conv_2d (NCHW/FCHW, NHWC/HWCF, NHWC/FHWC, grouped NGCHW/FGCHW,
+      NGCHW/GFCHW, NHWGC/GFHWC; any stride and dilation): one matmul per
+      filter tap accumulating into the output, `W[:, :, kh, kw]` (2-D,
+      output channels x input channels) times the strided window
+      `X[.., kh*dh : +OH*sh : sh, kw*dw : +OW*sw : sw]` collapsed to
+      channels x positions;
+    * depthwise conv_2d (NCHW/CHW, NHWC/HWC, NHWC/HWCM): per tap an
+      element-wise `acc + window * w[c(, m)]`;
+    * pooling (NCHW/NHWC sum/max, NHWC min): per tap an element-wise
+      `acc (+|max|min) window`;
+    * softmax: `reduce max`, `exp(x - max)`, `reduce sum`, `divide`;
+    * matvec, vecmat, batch_matvec, batch_vecmat, dot: matmul/batch_matmul
+      with a unit N or M dim;
+    * named element-wise ops, linalg.map/elementwise and element-wise
+      arith/math on tensors: linalg.generic;
+    * generic reductions `out = comb(out, f(ins))`: element-wise generic
+      computing `f` + `linalg.reduce`; generic contractions: named matmul.
+
+    Example (1x1 conv, NCHW):
+    ```mlir
+    %r = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<1x8x4x4xf32>, tensor<16x8x1x1xf32>)
+                                  outs(%o : tensor<1x16x4x4xf32>) -> tensor<1x16x4x4xf32>
+    // becomes
+    %acc = tensor.extract_slice %o[0, 0, 0, 0] [1, 16, 4, 4] [1, 1, 1, 1] : ... to tensor<16x4x4xf32>
+    %a = tensor.collapse_shape %acc [[0], [1, 2]] : tensor<16x4x4xf32> into tensor<16x16xf32>
+    %win = tensor.extract_slice %x[0, 0, 0, 0] [1, 8, 4, 4] [1, 1, 1, 1] : ... to tensor<8x4x4xf32>
+    %xw = tensor.collapse_shape %win [[0], [1, 2]] : tensor<8x4x4xf32> into tensor<8x16xf32>
+    %tap = tensor.extract_slice %w[0, 0, 0, 0] [16, 8, 1, 1] [1, 1, 1, 1] : ... to tensor<16x8xf32>
+    %m = linalg.matmul ins(%tap, %xw : tensor<16x8xf32>, tensor<8x16xf32>) outs(%a : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %e = tensor.expand_shape %m [[0], [1, 2]] output_shape [16, 4, 4] : tensor<16x16xf32> into tensor<16x4x4xf32>
+    %r = tensor.insert_slice %e into %o[0, 0, 0, 0] [1, 16, 4, 4] [1, 1, 1, 1] : ...
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "linalg::LinalgDialect", "math::MathDialect",
+                           "tensor::TensorDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Stage 7-8: device level (backend)
 //===----------------------------------------------------------------------===//
@@ -87,6 +133,37 @@ def TrnAllocatePass : Pass<"trn-allocate", "ModuleOp"> {
            "Byte alignment of every buffer within a partition (power of two)">,
     Option<"rotate", "rotate", "bool", /*default=*/"true",
            "Try rotating (next-fit) placement first; false = first-fit only">,
+  ];
+  let dependentDialects = ["trn::TrnDialect"];
+}
+
+def TrnSchedulePass : Pass<"trn-schedule", "ModuleOp"> {
+  let summary = "Assign queues, list-schedule and insert semaphores (stage 8)";
+  let description = [{
+    Input: allocated straight-line device code (every `trn.alloc` has an
+    `offset`). Computes dependencies through memory (read-after-write,
+    write-after-read, write-after-write on a common byte of the same memory,
+    from the static access patterns of the tiles, exact for strided tiles),
+    list-schedules the instructions with the target's cost model (earliest
+    start first, ties by critical path) while assigning queues (matmul and
+    transpose on `pe`, activation on `act`, element-wise ops on `dve` or
+    `pool`, whichever finishes first and supports the dtypes, DMA copies on
+    the least loaded of `dma0`..), and orders every cross-queue dependency
+    with a semaphore: queue q owns semaphore q, producers signal it, and
+    consumers wait for the count of signalling instructions up to the
+    producer. Waits implied by queue order or by earlier waits (vector
+    clocks) are dropped. Instructions are reordered into the issue order;
+    the estimated makespan is stored as `trnc.estimated_ns` on the function.
+
+    Example (a load on dma0, an activation on act waiting for it):
+    ```mlir
+    trn.dma_copy %x -> %a {queue = "dma0", sync = #trn.sync<signal = [s4]>} : ...
+    trn.activation relu %a -> %b scale(1.0) bias(0.0) {queue = "act", sync = #trn.sync<wait = [s4 : 1]>} : ...
+    ```
+  }];
+  let options = [
+    Option<"dmaQueues", "dma-queues", "int", /*default=*/"0",
+           "Number of DMA queues to use (0 = one per DMA engine of the target)">,
   ];
   let dependentDialects = ["trn::TrnDialect"];
 }
