@@ -1,0 +1,204 @@
+//===- CompilerModule.cpp - trnc._compiler: MLIR text -> .trnx bytes ------===//
+//
+// The in-process form of the `trnc` driver (compiler/tools/trnc/trnc.cpp)
+// built from the same libraries: parse, set `trn.target`, run the pipeline
+// assembled by trn::buildTrnPipeline, serialize with trn::serializeModule.
+// Every diagnostic is collected as "error: <loc>: message" text; on failure
+// Python receives (False, diagnostics), on success (True, trnx_bytes) or
+// (True, ir_text) for `emit`. The GIL is released while compiling.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trn/Dialect/Trn/IR/TrnOps.h"
+#include "trn/Pipeline/Pipeline.h"
+#include "trn/Serialize/Serialize.h"
+#include "trn/Transforms/Passes.h"
+#include "trn/runtime/Target.h"
+#include "trn/runtime/Trnx.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <mutex>
+#include <string>
+
+namespace py = pybind11;
+using namespace mlir;
+
+namespace {
+
+/// "layer1.0.conv1" for the importer's module-path NameLocs, "file:line:col"
+/// for parsed text, both when present ("layer1.0.conv1 (file:3:5)").
+std::string locationText(Location loc) {
+  std::string name, file;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l); n && name.empty())
+      name = n.getName().str();
+    if (auto f = dyn_cast<FileLineColLoc>(l); f && file.empty())
+      file = f.getFilename().str() + ":" + std::to_string(f.getLine()) + ":" +
+             std::to_string(f.getColumn());
+    return WalkResult::advance();
+  });
+  if (!name.empty() && !file.empty())
+    return name + " (" + file + ")";
+  return !name.empty() ? name : !file.empty() ? file : std::string("unknown location");
+}
+
+bool containsDeviceInstructions(ModuleOp module) {
+  return module
+      .walk([](trn::TrnInstructionOpInterface) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+void appendDiagnostic(std::string &out, Diagnostic &diag) {
+  const char *kind = diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
+                     : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                     : diag.getSeverity() == DiagnosticSeverity::Note    ? "note"
+                                                                          : "remark";
+  out += std::string(kind) + ": " + locationText(diag.getLocation()) + ": " + diag.str() + "\n";
+  for (Diagnostic &note : diag.getNotes())
+    appendDiagnostic(out, note);
+}
+
+struct Result {
+  bool ok = false;
+  std::string payload; // trnx bytes, IR text, or diagnostics
+};
+
+Result compile(const std::string &text, const std::string &target, const std::string &quant,
+               const std::string &emit) {
+  static std::once_flag once;
+  std::call_once(once, [] { trn::registerTrnPasses(); });
+  Result r;
+  if (!llvm::is_contained(trn::getTrnQuantModes(), StringRef(quant))) {
+    std::string modes;
+    for (StringRef m : trn::getTrnQuantModes())
+      modes += (modes.empty() ? "" : ", ") + m.str();
+    r.payload = "error: quant='" + quant + "': unknown quantization mode; modes: " + modes + "\n";
+    return r;
+  }
+  if (!trnrt::Target::get(target)) {
+    std::string names;
+    for (const std::string &n : trnrt::Target::names())
+      names += (names.empty() ? "" : ", ") + n;
+    r.payload = "error: target='" + target + "': unknown target; targets: " + names + "\n";
+    return r;
+  }
+  if (!emit.empty() && emit != "program" && !trn::getTrnStageIndex(emit)) {
+    r.payload = "error: emit='" + emit + "': unknown stage\n";
+    return r;
+  }
+
+  DialectRegistry registry;
+  trn::registerTrnDialects(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  std::string diags;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    appendDiagnostic(diags, diag);
+    return success();
+  });
+  auto fail = [&]() {
+    r.ok = false;
+    r.payload = diags.empty() ? "error: compilation failed without a diagnostic\n" : diags;
+    return r;
+  };
+
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "<trnc.compile_mlir>"),
+                               llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail();
+  StringRef targetAttrName = trn::TrnDialect::getTargetAttrName();
+  if (Attribute existing = (*module)->getAttr(targetAttrName)) {
+    auto attr = dyn_cast<trn::TargetAttr>(existing);
+    if (!attr || attr.getName() != target) {
+      (*module)->emitError() << "target='" << target << "' conflicts with the module's "
+                             << targetAttrName << " = " << existing;
+      return fail();
+    }
+  } else {
+    (*module)->setAttr(targetAttrName, trn::TargetAttr::get(&context, target));
+  }
+  if (emit == "input") {
+    llvm::raw_string_ostream os(r.payload);
+    (*module)->print(os);
+    r.ok = true;
+    return r;
+  }
+
+  trn::PipelineOptions options;
+  options.quant = quant;
+  options.deviceOnly = containsDeviceInstructions(*module);
+  if (!emit.empty() && emit != "program")
+    options.stopAfter = emit;
+  PassManager pm(&context);
+  std::string pipelineError;
+  if (failed(trn::buildTrnPipeline(pm, options, &pipelineError))) {
+    r.payload = "error: " + pipelineError + "\n";
+    return r;
+  }
+  if (failed(pm.run(*module)))
+    return fail();
+  if (!emit.empty() && emit != "program") {
+    llvm::raw_string_ostream os(r.payload);
+    (*module)->print(os);
+    r.ok = true;
+    return r;
+  }
+  FailureOr<trnrt::Program> program = trn::serializeModule(*module);
+  if (failed(program))
+    return fail();
+  if (emit == "program") {
+    r.payload = trnrt::disassembleProgram(*program);
+  } else {
+    std::vector<uint8_t> bytes = trnrt::serializeProgram(*program);
+    r.payload.assign(bytes.begin(), bytes.end());
+  }
+  r.ok = true;
+  return r;
+}
+
+} // namespace
+
+PYBIND11_MODULE(_compiler, m) {
+  m.doc() = "trnc compiler: linalg MLIR text -> .trnx program (the trnc driver in-process)";
+  m.def(
+      "compile",
+      [](const std::string &text, const std::string &target, const std::string &quant,
+         const std::string &emit) {
+        Result r;
+        {
+          py::gil_scoped_release release;
+          r = compile(text, target, quant, emit);
+        }
+        if (r.ok && (emit.empty()))
+          return py::make_tuple(true, py::bytes(r.payload));
+        return py::make_tuple(r.ok, py::str(r.payload));
+      },
+      py::arg("text"), py::arg("target") = "trn2", py::arg("quant") = "none",
+      py::arg("emit") = "",
+      "Returns (True, trnx_bytes) / (True, text) for emit, or (False, diagnostics).");
+  m.def("stages", [] {
+    std::vector<std::string> s;
+    for (StringRef n : trn::getTrnStageNames())
+      s.push_back(n.str());
+    return s;
+  });
+  m.def("quant_modes", [] {
+    std::vector<std::string> s;
+    for (StringRef n : trn::getTrnQuantModes())
+      s.push_back(n.str());
+    return s;
+  });
+}
