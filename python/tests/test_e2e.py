@@ -79,6 +79,16 @@ def test_numpy_in_numpy_out_from_torch_compile():
     assert_close(torch.from_numpy(y), torch.tanh(x), k=1)
 
 
+def test_bf16_elementwise_torch_dtype_round_trip():
+    x = torch.randn(128, 64).to(torch.bfloat16)
+    m = Fn(lambda x: F.relu(x) * 3 - 1)
+    cm = trnc.compile(m, (x,))
+    assert cm.inputs[0]["dtype"] == "bf16"
+    y = cm(x)
+    assert y.dtype == torch.bfloat16
+    assert_close(y, m(x), k=1, bf16_roundings=2)
+
+
 # -- not yet compilable: strict xfails (they fail loudly once the compiler handles them) ------------
 STRIDED_DMA = ("trn-lower-to-trn: the transpose that trn-layout inserts for a row-major matmul operand "
                "becomes an HBM dma_copy of a strided view (strided<[1, K]>), rejected as 'not a static "

@@ -151,10 +151,9 @@ class CompiledModule:
             if x.size and (x.min() < info.min or x.max() > info.max):
                 raise TrncRuntimeError(f"input {index} ('{spec['name']}'): values out of {dtype} range")
             x = x.astype(np.int32 if dtype == "i32" else np.uint32)
-        elif dtype not in ("i32", "u32", "i8", "u8") and x.dtype in (np.float64, np.float16) and dtype != "f16":
-            if x.dtype == np.float64:
-                raise TrncRuntimeError(f"input {index} ('{spec['name']}'): float64 array; pass float32 "
-                                       f"(the program expects {dtype})")
+        elif dtype not in ("i32", "u32", "i8", "u8") and x.dtype == np.float64:
+            raise TrncRuntimeError(f"input {index} ('{spec['name']}'): float64 array; pass float32 "
+                                   f"(the program expects {dtype})")
         return x
 
     def _wrap_outputs(self, outs, as_torch):
