@@ -71,13 +71,25 @@ private:
   bool dstWritten = false;
   llvm::DenseMap<Value, Value> sigmoidOf;
   llvm::SmallPtrSet<Operation *, 8> skipped;
+  SmallVector<std::pair<Val, Value>> materialized; // Affine value -> its tile
 
   Value newTile() { return e.alloc({P, F}, e.f32()); }
   Value newCol() { return e.alloc({P, 1}, e.f32()); }
   /// Where the op computing `res` writes: the output tile for the yielded
   /// value, a fresh f32 temporary otherwise.
+  /// Whether `res` is the yielded value, possibly through a single-use
+  /// extf/truncf (the output tile's dtype does the rounding).
+  bool feedsYield(Value res) {
+    if (res == yielded)
+      return res.hasOneUse();
+    if (!res.hasOneUse())
+      return false;
+    Operation *user = *res.getUsers().begin();
+    return isa<arith::TruncFOp, arith::ExtFOp>(user) && user->getResult(0) == yielded &&
+           yielded.hasOneUse();
+  }
   Value targetFor(Value res) {
-    if (res == yielded && res.hasOneUse() && !dstWritten) {
+    if (feedsYield(res) && !dstWritten) {
       dstWritten = true;
       return dst;
     }
@@ -104,7 +116,15 @@ Value ElementwiseLowering::materialize(const Val &v, Value into) {
     e.tensorCopy(v.tile, into);
     return into;
   case Val::Affine: {
+    if (!into)
+      for (auto &[key, tile] : materialized)
+        if (key.tile == v.tile && key.scale.tile == v.scale.tile &&
+            key.scale.imm == v.scale.imm && key.bias.tile == v.bias.tile &&
+            key.bias.imm == v.bias.imm)
+          return tile;
     Value out = into ? into : newTile();
+    if (!into)
+      materialized.push_back({v, out});
     if (isImm(v.scale, 1.0f))
       e.tensorScalar(v.tile, out, AluOp::Add, v.bias);
     else if (isImm(v.bias, 0.0f))
@@ -384,6 +404,8 @@ FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
       return a;
     if (a->kind == Val::Col)
       return a;
+    if (a->kind == Val::Tile && a->tile == dst)
+      return a; // the producer already wrote the (narrow) output tile
     // Round through the narrow type (the yielded value rounds in the output).
     Value src = materialize(*a);
     Value out;

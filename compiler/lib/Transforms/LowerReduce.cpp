@@ -152,17 +152,17 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
     Value accRows = e.sliceTile(acc, 0, pc, 0, 1);
     e.tensorTensor(*alu, accRows, part, accRows);
   }
-  Value total = acc;
-  if (pc0 > 1) {
-    Value row = e.alloc({1, pc0}, f32, MemSpace::PSUM);
-    e.transpose(acc, row);
-    total = e.alloc({1, 1}, f32);
-    e.tensorReduce(*alu, row, total, {0});
-  }
   FailureOr<Value> yView = e.hbmAccess(Y, {});
   if (failed(yView))
     return failure();
   Value out = e.alloc({1, 1}, yElem);
+  Value total = acc;
+  if (pc0 > 1) {
+    Value row = e.alloc({1, pc0}, f32, MemSpace::PSUM);
+    e.transpose(acc, row);
+    total = init == Init::None ? out : e.alloc({1, 1}, f32);
+    e.tensorReduce(*alu, row, total, {0});
+  }
   finish(total, out, *yView, {1, 1});
   return success();
 }

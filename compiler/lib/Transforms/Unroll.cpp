@@ -146,7 +146,7 @@ void TrnUnrollPass::runOnFunction(func::FuncOp func) {
     return signalPassFailure();
   }
   // Stage-6 contract.
-  WalkResult wr = func.walk([&](Operation *op) {
+  WalkResult wr = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op == func.getOperation() || isa<TrnInstructionOpInterface, AllocOp, func::ReturnOp,
                                          memref::GetGlobalOp>(op))
       return WalkResult::advance();

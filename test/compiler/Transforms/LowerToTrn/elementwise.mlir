@@ -1,0 +1,71 @@
+// RUN: trn-opt --trn-lower-to-trn %s | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+module attributes {trn.target = #trn.target<"trn2">} {
+  // exp(x*2 + 1) is one ScalarE activation writing the bf16 output tile
+  // directly (the truncf rounds there), staged by DMA from and to HBM.
+  // CHECK-LABEL: func.func @affine_exp
+  // CHECK: %[[OUT:.*]] = trn.alloc() : memref<64x32xbf16, #trn.mem<sbuf>>
+  // CHECK: %[[IN:.*]] = trn.alloc() : memref<64x32xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %arg0 -> %[[IN]]
+  // CHECK-NEXT: trn.activation exp %[[IN]] -> %[[OUT]] scale(2.000000e+00) bias(1.000000e+00) : memref<64x32xf32, #trn.mem<sbuf>> -> memref<64x32xbf16, #trn.mem<sbuf>>
+  // CHECK-NEXT: trn.dma_copy %[[OUT]] -> %arg1
+  // CHECK-NEXT: return
+  func.func @affine_exp(%x: memref<64x32xf32, #trn.mem<hbm>>, %y: memref<64x32xbf16, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : memref<64x32xf32, #trn.mem<hbm>>) outs(%y : memref<64x32xbf16, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %o: bf16):
+      %c2 = arith.constant 2.0 : f32
+      %c1 = arith.constant 1.0 : f32
+      %m = arith.mulf %a, %c2 : f32
+      %s = arith.addf %m, %c1 : f32
+      %e = math.exp %s : f32
+      %t = arith.truncf %e : f32 to bf16
+      linalg.yield %t : bf16
+    }
+    return
+  }
+  // 1 / (1 + exp(-x)) is recognised as sigmoid.
+  // CHECK-LABEL: func.func @sigmoid_rsub
+  // CHECK-NOT: trn.activation exp
+  // CHECK: trn.activation sigmoid %[[X:.*]] -> %[[S:.*]] scale
+  // CHECK-NEXT: trn.tensor_tensor div %[[S]], %[[X]] -> %{{.*}}
+  func.func @sigmoid_rsub(%x: memref<16x8xf32, #trn.mem<hbm>>, %y: memref<16x8xf32, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : memref<16x8xf32, #trn.mem<hbm>>) outs(%y : memref<16x8xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %o: f32):
+      %one = arith.constant 1.0 : f32
+      %n = arith.negf %a : f32
+      %e = math.exp %n : f32
+      %d = arith.addf %one, %e : f32
+      %s = arith.divf %one, %d : f32
+      %r = arith.divf %s, %a : f32
+      linalg.yield %r : f32
+    }
+    return
+  }
+  // A row-broadcast input walks HBM with stride 0 on partitions, a
+  // per-partition input becomes a [P, 1] column scalar; 3 - t folds into one
+  // tensor_scalar (materialized once although used twice).
+  // CHECK-LABEL: func.func @bcast
+  // CHECK: %[[ROW:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [16, 8], strides: [0, 1]
+  // CHECK: trn.dma_copy %[[ROW]] -> %{{.*}} : memref<16x8xf32, strided<[0, 1]>, #trn.mem<hbm>> -> memref<16x8xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %arg2 -> %[[COL:.*]] : memref<16xf32, #trn.mem<hbm>> -> memref<16x1xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_tensor sub
+  // CHECK: trn.tensor_scalar %{{.*}} -> %{{.*}}, max(%[[COL]] : memref<16x1xf32, #trn.mem<sbuf>>)
+  // CHECK: trn.tensor_scalar %{{.*}} -> %[[U:.*]], mul(-1.000000e+00), add(3.000000e+00)
+  // CHECK-NOT: trn.tensor_scalar
+  // CHECK: trn.tensor_tensor is_gt %[[U]], %{{.*}} -> %[[P:.*]] :
+  // CHECK: trn.select %[[P]], %[[U]], %{{.*}} -> %{{.*}}
+  func.func @bcast(%x: memref<16x8xf32, #trn.mem<hbm>>, %b: memref<8xf32, #trn.mem<hbm>>, %c: memref<16xf32, #trn.mem<hbm>>, %y: memref<16x8xf32, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0)>, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b, %c : memref<16x8xf32, #trn.mem<hbm>>, memref<8xf32, #trn.mem<hbm>>, memref<16xf32, #trn.mem<hbm>>) outs(%y : memref<16x8xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %p: f32, %q: f32, %o: f32):
+      %s = arith.subf %a, %p : f32
+      %t = arith.maximumf %s, %q : f32
+      %three = arith.constant 3.0 : f32
+      %u = arith.subf %three, %t : f32
+      %cmp = arith.cmpf ogt, %u, %a : f32
+      %r = arith.select %cmp, %u, %a : f32
+      linalg.yield %r : f32
+    }
+    return
+  }
+}

@@ -1,0 +1,60 @@
+// RUN: trn-opt --trn-lower-to-trn %s | FileCheck %s
+
+module attributes {trn.target = #trn.target<"trn2">} {
+  // Kept dim 1 on partitions: one DMA walks [100, 4, 64] with permuted
+  // strides into SBUF [100, 256]; the zero fill is absorbed.
+  // CHECK-LABEL: func.func @reduce_kept
+  // CHECK-NOT: trn.memset
+  // CHECK: %[[V:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [100, 4, 64], strides: [64, 6400, 1]
+  // CHECK: trn.dma_copy %[[V]] -> %[[T:.*]] : memref<100x4x64xf32, strided<[64, 6400, 1]>, #trn.mem<hbm>> -> memref<100x256xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_reduce add %[[T]] -> %[[R:.*]] axes [0] : memref<100x256xf32, #trn.mem<sbuf>> -> memref<100x1xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %[[R]] -> %arg1 : memref<100x1xf32, #trn.mem<sbuf>> -> memref<100xf32, #trn.mem<hbm>>
+  func.func @reduce_kept(%x: memref<4x100x64xf32, #trn.mem<hbm>>, %y: memref<100xf32, #trn.mem<hbm>>) {
+    %z = arith.constant 0.0 : f32
+    linalg.fill ins(%z : f32) outs(%y : memref<100xf32, #trn.mem<hbm>>)
+    linalg.reduce ins(%x : memref<4x100x64xf32, #trn.mem<hbm>>) outs(%y : memref<100xf32, #trn.mem<hbm>>) dimensions = [0, 2]
+      (%a: f32, %acc: f32) {
+        %s = arith.addf %a, %acc : f32
+        linalg.yield %s : f32
+      }
+    return
+  }
+  // Full max-reduction of 300 rows: three row chunks combined on VectorE,
+  // then a PE transpose of the [128, 1] column and a free-dim reduce.
+  // CHECK-LABEL: func.func @reduce_full
+  // CHECK: %[[ACC:.*]] = trn.alloc() : memref<128x1xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_reduce max %{{.*}} -> %[[ACC]] axes [0]
+  // CHECK: trn.tensor_tensor max %[[ACC]], %{{.*}} -> %[[ACC]]
+  // CHECK: %[[SUB:.*]] = memref.subview %[[ACC]][0, 0] [44, 1] [1, 1]
+  // CHECK: trn.tensor_tensor max %[[SUB]], %{{.*}} -> %[[SUB]]
+  // CHECK: trn.transpose %[[ACC]] -> %[[ROW:.*]] : memref<128x1xf32, #trn.mem<sbuf>> -> memref<1x128xf32, #trn.mem<psum>>
+  // CHECK: trn.tensor_reduce max %[[ROW]] -> %[[OUT:.*]] axes [0] : memref<1x128xf32, #trn.mem<psum>> -> memref<1x1xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %[[OUT]] -> %{{.*}} : memref<1x1xf32, #trn.mem<sbuf>> -> memref<1xf32, strided<[1]>, #trn.mem<hbm>>
+  func.func @reduce_full(%x: memref<300x7xf32, #trn.mem<hbm>>, %y: memref<f32, #trn.mem<hbm>>) {
+    %z = arith.constant 0xFF800000 : f32
+    linalg.fill ins(%z : f32) outs(%y : memref<f32, #trn.mem<hbm>>)
+    linalg.reduce ins(%x : memref<300x7xf32, #trn.mem<hbm>>) outs(%y : memref<f32, #trn.mem<hbm>>) dimensions = [0, 1]
+      (%a: f32, %acc: f32) {
+        %s = arith.maximumf %a, %acc : f32
+        linalg.yield %s : f32
+      }
+    return
+  }
+  // Transpose and broadcast are single HBM->HBM DMAs with permuted / stride-0
+  // source walks; the bf16 fill memsets one 128-row tile and DMAs it thrice.
+  // CHECK-LABEL: func.func @moves
+  // CHECK: %[[T:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [7, 15], strides: [1, 7]
+  // CHECK: trn.dma_copy %[[T]] -> %arg2
+  // CHECK: %[[B:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [3, 7], strides: [0, 1]
+  // CHECK: trn.dma_copy %[[B]] -> %arg3
+  // CHECK: trn.memset 1.000000e+00 -> %[[F:.*]] : memref<128x9xbf16, #trn.mem<sbuf>>
+  // CHECK-COUNT-2: trn.dma_copy %[[F]] -> %{{.*}} : memref<128x9xbf16, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %{{.*}} -> %{{.*}} : memref<44x9xbf16, strided<[9, 1]>, #trn.mem<sbuf>> -> memref<44x9xbf16, strided<[9, 1], offset: 2304>, #trn.mem<hbm>>
+  func.func @moves(%x: memref<3x5x7xf32, #trn.mem<hbm>>, %v: memref<7xf32, #trn.mem<hbm>>, %t: memref<7x3x5xf32, #trn.mem<hbm>>, %b: memref<3x7xf32, #trn.mem<hbm>>, %f: memref<300x9xbf16, #trn.mem<hbm>>) {
+    linalg.transpose ins(%x : memref<3x5x7xf32, #trn.mem<hbm>>) outs(%t : memref<7x3x5xf32, #trn.mem<hbm>>) permutation = [2, 0, 1]
+    linalg.broadcast ins(%v : memref<7xf32, #trn.mem<hbm>>) outs(%b : memref<3x7xf32, #trn.mem<hbm>>) dimensions = [0]
+    %one = arith.constant 1.0 : bf16
+    linalg.fill ins(%one : bf16) outs(%f : memref<300x9xbf16, #trn.mem<hbm>>)
+    return
+  }
+}
