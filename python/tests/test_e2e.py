@@ -69,6 +69,7 @@ def test_matmul_feature_major(target):
     # x^T @ y: the contraction dim is already the leading (partition) dim of both operands.
     cm = run_e2e(Fn(lambda x, y: x.t() @ y), torch.randn(64, 32), torch.randn(64, 48), k=64, target=target)
     assert "matmul" in cm.asm()
+    assert [s["name"] for s in cm.inputs] == ["xs0", "xs1"]  # from forward(self, *xs)
 
 
 def test_numpy_in_numpy_out_from_torch_compile():

@@ -286,6 +286,13 @@ def test_locations_are_module_paths():
     assert '"features.7"' in out
 
 
+def test_input_names_from_forward_signature():
+    imp = import_module(Fn(lambda s, *xs: xs[0] + xs[1]), (r(2), r(2)))
+    assert 'trn.name = "xs0"' in imp.mlir and 'trn.name = "xs1"' in imp.mlir
+    imp = import_module(GPTBlock().eval(), (r(1, 3, 16),))
+    assert '%arg0: tensor<1x3x16xf32> {trn.name = "x"}' in imp.mlir
+
+
 def test_weights_are_hex_constants():
     imp = import_module(nn.Linear(3, 2).eval(), (r(1, 3),))
     assert re.search(r'arith.constant dense<"0x[0-9A-F]+"> : tensor<3x2xf32>', imp.mlir)  # folded W^T

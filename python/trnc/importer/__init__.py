@@ -34,6 +34,26 @@ class ImportedModule:
     output_tree: Any = field(default=None, repr=False)  # pytree spec of the module's outputs
 
 
+def _input_names(module, n):
+    """Program input names from forward's positional parameters ("x", "ids"; "input<i>" else)."""
+    import inspect
+    import re
+    names = []
+    try:
+        params = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names.extend(f"{p.name}{i}" for i in range(n - len(names)))
+    names = [re.sub(r"[^A-Za-z0-9_.]", "_", x) for x in names[:n]]
+    if len(names) != n or len(set(names)) != n:
+        names = [f"input{i}" for i in range(n)]
+    return names
+
+
 def supported_operators() -> List[str]:
     """The ATen operators the importer lowers (in-place variants are accepted too)."""
     return sorted(HANDLERS)
@@ -47,7 +67,8 @@ def import_module(module: torch.nn.Module, example_inputs, func_name: str = "for
         if x.is_floating_point() and x.dtype not in (torch.float32, torch.bfloat16):
             raise UnsupportedOperatorError([("input", "", f"input dtype {x.dtype}: use float32 or bfloat16")])
     gm = trace_module(module, example_inputs)
-    low = Lowering(gm, example_inputs, func_name=func_name, root_name=type(module).__name__)
+    low = Lowering(gm, example_inputs, func_name=func_name, root_name=type(module).__name__,
+                   input_names=_input_names(module, len(example_inputs)))
     low.analyze()
     text = low.lower()
     with torch.no_grad():

@@ -69,8 +69,10 @@ class Const:
 
 
 class Lowering:
-    def __init__(self, gm: torch.fx.GraphModule, example_inputs, func_name="forward", root_name="model"):
+    def __init__(self, gm: torch.fx.GraphModule, example_inputs, func_name="forward", root_name="model",
+                 input_names=None):
         self.gm = gm
+        self.input_names = list(input_names or [])
         self.graph = gm.graph
         self.example_inputs = list(example_inputs)
         self.func_name = func_name
@@ -240,7 +242,8 @@ class Lowering:
                     results.append(v)
                 self.results = results
         self.args = args
-        sig = ", ".join(f"{a.name}: {a.type}" for a in args)
+        names = self.input_names if len(self.input_names) == len(args) else [f"input{i}" for i in range(len(args))]
+        sig = ", ".join(f'{a.name}: {a.type} {{trn.name = "{nm}"}}' for a, nm in zip(args, names))
         rtypes = ", ".join(r.type for r in self.results)
         head = f"  func.func @{self.func_name}({sig}) -> ({rtypes}) {{"
         ret = f"    return {', '.join(r.name for r in self.results)} : {rtypes}"
