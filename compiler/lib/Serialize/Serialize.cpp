@@ -15,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -109,7 +110,7 @@ struct Serializer {
       Value v = work.pop_back_val();
       for (OpOperand &use : v.getUses()) {
         Operation *user = use.getOwner();
-        if (isa<memref::SubViewOp, memref::CastOp>(user)) {
+        if (isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(user)) {
           work.push_back(user->getResult(0));
           continue;
         }
@@ -232,12 +233,14 @@ struct Serializer {
         return op.emitOpError() << "cannot be serialized: device programs are straight-line";
       auto inst = dyn_cast<TrnInstructionOpInterface>(&op);
       if (!inst) {
-        if (isa<AllocOp, memref::SubViewOp, memref::CastOp, memref::GetGlobalOp, memref::AllocOp,
-                func::ReturnOp>(op))
+        if (isa<AllocOp, memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+                memref::GetGlobalOp, memref::AllocOp, func::ReturnOp>(op) ||
+            isMemoryEffectFree(&op))
           continue;
         return op.emitOpError() << "cannot be serialized: only trn instructions, trn.alloc, "
-                                   "memref.subview/cast/get_global/alloc and func.return may "
-                                   "appear in a scheduled function";
+                                   "memref.subview/cast/reinterpret_cast/get_global/alloc, "
+                                   "side-effect-free ops and func.return may appear in a "
+                                   "scheduled function";
       }
       std::optional<trnrt::QueueId> q = inst.getAssignedQueue();
       if (!q)

@@ -251,7 +251,7 @@ struct TrnAllocatePass : public trn::impl::TrnAllocatePassBase<TrnAllocatePass> 
       while (!work.empty()) {
         Value v = work.pop_back_val();
         for (Operation *user : v.getUsers()) {
-          if (isa<memref::SubViewOp, memref::CastOp>(user)) {
+          if (isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(user)) {
             work.push_back(user->getResult(0));
             continue;
           }

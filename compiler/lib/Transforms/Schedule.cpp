@@ -110,9 +110,14 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
     std::vector<trnrt::DType> dtypes;
     for (const Access &a : n.accesses)
       dtypes.push_back(a.ap.dtype);
+    bool touchesPsum = llvm::any_of(
+        n.accesses, [](const Access &a) { return a.ap.space == trnrt::MemSpace::PSUM; });
     auto dtypesOk = [&](trnrt::Engine e) {
       if (e == trnrt::Engine::DMA)
         return true;
+      // GpSimd has no PSUM port (program verifier rule, docs/program-format.md).
+      if (e == trnrt::Engine::POOL && touchesPsum)
+        return false;
       return llvm::all_of(dtypes, [&](trnrt::DType t) { return target.engineSupportsDType(e, t); });
     };
     auto queuesOf = [&](trnrt::Engine e) {
@@ -144,7 +149,7 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       trnrt::Engine e = trnrt::queueEngine(*q);
       if (!trnrt::engineCanExecute(e, opcode) || !dtypesOk(e))
         return op->emitOpError() << "is pinned to queue '" << qa.getValue()
-                                 << "', whose engine cannot execute it";
+                                 << "', whose engine cannot execute it on these operands";
       n.candidates.push_back(*q);
       return success();
     }
@@ -173,7 +178,8 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       return op->emitOpError() << "no " << target.name << " engine"
                                << (n.op.getEngineAttr() ? " (of the requested one)" : "")
                                << " can execute " << trnrt::opcodeName(opcode)
-                               << " on operands of dtype " << dt;
+                               << " on operands of dtype " << dt
+                               << (touchesPsum ? " in PSUM" : "");
     }
     return success();
   }
@@ -213,12 +219,12 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
                                    "trn-unroll and trn-allocate first";
       auto inst = dyn_cast<TrnInstructionOpInterface>(&op);
       if (!inst) {
-        if (!isa<AllocOp, memref::SubViewOp, memref::CastOp, memref::GetGlobalOp,
-                 memref::AllocOp>(op) &&
+        if (!isa<AllocOp, memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+                 memref::GetGlobalOp, memref::AllocOp>(op) &&
             !isMemoryEffectFree(&op))
           return op.emitOpError() << "is not allowed in device-level code before trn-schedule "
-                                     "(expected trn instructions, trn.alloc, memref.subview, "
-                                     "memref.get_global, memref.alloc)";
+                                     "(expected trn instructions, trn.alloc, memref.subview/"
+                                     "cast/reinterpret_cast, memref.get_global, memref.alloc)";
         others.push_back(&op);
         continue;
       }

@@ -28,6 +28,8 @@ Value mlir::trn::getTileRoot(Value tile) {
       cur = sv.getSource();
     else if (auto cast = dyn_cast<memref::CastOp>(def))
       cur = cast.getSource();
+    else if (auto rc = dyn_cast<memref::ReinterpretCastOp>(def))
+      cur = rc.getSource();
     else
       break;
   }
@@ -103,6 +105,13 @@ FailureOr<trnrt::AccessPattern> mlir::trn::buildAccessPattern(Value tile, Operat
       ap.partitionStride = 0;
       freeSizes.push_back(rank == 1 ? shape[0] : 1);
       freeStrides.push_back(rank == 1 ? strides[0] : 1);
+    } else if (shape[0] > static_cast<int64_t>(getTarget(user).numPartitions)) {
+      // More rows than an access pattern has partitions (an HBM->HBM copy):
+      // one row walking every dim (same element order).
+      ap.numPartitions = 1;
+      ap.partitionStride = 0;
+      freeSizes.append(shape.begin(), shape.end());
+      freeStrides.append(strides.begin(), strides.end());
     } else {
       ap.numPartitions = static_cast<uint32_t>(shape[0]);
       ap.partitionStride = strides[0];

@@ -7,7 +7,8 @@
 //
 // A tile operand is a memref value reached from its buffer (the root: a
 // `trn.alloc`, a function argument, a `memref.get_global` or a function-level
-// `memref.alloc` in HBM) through `memref.subview`/`memref.cast`. Its static
+// `memref.alloc` in HBM) through `memref.subview`/`memref.cast`/
+// `memref.reinterpret_cast` (HBM walks a subview cannot express). Its static
 // strided layout (memref::getStridesAndOffset) gives the element offset and
 // strides relative to the root's identity layout; for on-chip roots the
 // linear offset splits into start partition (offset / free elements) and
@@ -37,7 +38,8 @@ namespace mlir::trn {
 /// root is not a program tensor (the caller's diagnostic names the root).
 using HbmTensorIndexFn = llvm::function_ref<std::optional<uint32_t>(Value root)>;
 
-/// The buffer a tile value views: follows memref.subview / memref.cast.
+/// The buffer a tile value views: follows memref.subview / memref.cast /
+/// memref.reinterpret_cast.
 Value getTileRoot(Value tile);
 
 /// Access pattern of `tile` used by `user` (diagnostics go to `user`).
