@@ -466,7 +466,6 @@ struct DecomposeSoftmax : OpRewritePattern<linalg::SoftmaxOp> {
         redShape.push_back(type.getDimSize(d));
         redExprs.push_back(getAffineDimExpr(d, ctx));
       }
-    auto redType = RankedTensorType::get(redShape, elemType);
     auto ft = cast<FloatType>(elemType);
 
     auto reduce = [&](Value in, Attribute initValue, bool isMax) {
@@ -499,7 +498,6 @@ struct DecomposeSoftmax : OpRewritePattern<linalg::SoftmaxOp> {
                  })
           .getResult(0);
     };
-    (void)redType;
     APFloat negInf = APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true);
     Value max = reduce(x, rewriter.getFloatAttr(elemType, negInf), /*isMax=*/true);
     Value e = binary(x, max, tensor::EmptyOp::create(rewriter, loc, type.getShape(), elemType),
@@ -872,9 +870,7 @@ struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
     patterns.add<ConvToMatmuls, WindowOpToElementwise, DecomposeSoftmax,
                  VectorContractionToMatmul, GeneralizeElementwise, SplitGenericReduction>(ctx);
     linalg::populateElementwiseToLinalgConversionPatterns(patterns);
-    GreedyRewriteConfig config;
-    // The rewrites build new IR only; folding constants on the way is fine.
-    if (failed(applyPatternsGreedily(root, std::move(patterns), config))) {
+    if (failed(applyPatternsGreedily(root, std::move(patterns)))) {
       root->emitError() << "trn-decompose: rewrites did not converge";
       return signalPassFailure();
     }

@@ -33,6 +33,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cstring>
+
 namespace mlir::trn {
 #define GEN_PASS_DEF_TRNLAYOUTPASS
 #include "trn/Transforms/Passes.h.inc"
@@ -241,6 +243,179 @@ Value relayoutProducer(RewriterBase &rewriter, Value v, ArrayRef<int64_t> perm) 
   return {};
 }
 
+/// transpose(v, perm) for `v`, reusing an existing identical transpose that
+/// precedes `user` in its block (sibling window slices of one input share
+/// one transpose).
+Value getOrCreateTranspose(RewriterBase &rewriter, Value v, ArrayRef<int64_t> perm,
+                           Operation *user) {
+  for (Operation *u : v.getUsers()) {
+    auto t = dyn_cast<linalg::TransposeOp>(u);
+    if (t && t.getInput() == v && t.getPermutation() == perm &&
+        t->getBlock() == user->getBlock() && t->isBeforeInBlock(user))
+      return t.getResult()[0];
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  if (Operation *def = v.getDefiningOp())
+    rewriter.setInsertionPointAfter(def);
+  else
+    rewriter.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+  return createTranspose(rewriter, v.getLoc(), v, perm);
+}
+
+/// transpose(collapse_shape(s)) -> collapse_shape(transpose(s)): the
+/// permutation moves whole reassociation groups.
+struct TransposeThroughCollapse : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::TransposeOp op, PatternRewriter &rewriter) const override {
+    auto collapse = op.getInput().getDefiningOp<tensor::CollapseShapeOp>();
+    if (!collapse)
+      return failure();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
+    SmallVector<int64_t> srcPerm;
+    SmallVector<ReassociationIndices> newGroups;
+    for (int64_t g : perm) {
+      ReassociationIndices ng;
+      for (int64_t d : groups[g]) {
+        ng.push_back(srcPerm.size());
+        srcPerm.push_back(d);
+      }
+      newGroups.push_back(ng);
+    }
+    Value t = getOrCreateTranspose(rewriter, collapse.getSrc(), srcPerm, op);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, op.getResult()[0].getType(), t,
+                                                         newGroups);
+    return success();
+  }
+};
+
+/// The permutation of an extract_slice source that yields transpose(slice,
+/// perm) when sliced: the kept dims in permuted order, then the dims the
+/// slice drops (size 1).
+std::optional<SmallVector<int64_t>> slicePermutation(tensor::ExtractSliceOp slice,
+                                                     ArrayRef<int64_t> perm) {
+  int64_t srcRank = slice.getSourceType().getRank();
+  llvm::SmallBitVector dropped = slice.getDroppedDims();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < srcRank; ++d)
+    if (!dropped.test(d))
+      kept.push_back(d);
+  if (kept.size() != perm.size())
+    return std::nullopt;
+  SmallVector<int64_t> srcPerm;
+  for (int64_t p : perm)
+    srcPerm.push_back(kept[p]);
+  for (int64_t d = 0; d < srcRank; ++d)
+    if (dropped.test(d))
+      srcPerm.push_back(d);
+  return srcPerm;
+}
+
+/// transpose(extract_slice(x)) -> extract_slice(transpose(x)): one transpose
+/// of an input shared by all its window slices (conv taps) instead of one
+/// per slice. All sibling slices transposed the same way are rewritten
+/// together; a lone slice only when it covers at least half of the source
+/// (otherwise transposing the whole source would move more data).
+struct TransposeThroughExtractSlice : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::TransposeOp op, PatternRewriter &rewriter) const override {
+    auto slice = op.getInput().getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice)
+      return failure();
+    Value src = slice.getSource();
+    if (matchPattern(src, m_Constant()))
+      return failure(); // Constant slices fold instead.
+    std::optional<SmallVector<int64_t>> srcPerm = slicePermutation(slice, op.getPermutation());
+    if (!srcPerm)
+      return failure();
+    // Siblings: other single-use slices of `src` whose transpose needs the
+    // same source permutation.
+    SmallVector<std::pair<linalg::TransposeOp, tensor::ExtractSliceOp>> group = {{op, slice}};
+    for (Operation *u : src.getUsers()) {
+      auto s2 = dyn_cast<tensor::ExtractSliceOp>(u);
+      if (!s2 || s2 == slice || !s2->hasOneUse())
+        continue;
+      auto t2 = dyn_cast<linalg::TransposeOp>(*s2->getUsers().begin());
+      if (!t2 || t2.getInput() != s2.getResult())
+        continue;
+      std::optional<SmallVector<int64_t>> p2 = slicePermutation(s2, t2.getPermutation());
+      if (p2 && *p2 == *srcPerm)
+        group.push_back({t2, s2});
+    }
+    int64_t srcElems = slice.getSourceType().getNumElements();
+    if (group.size() < 2 && 2 * slice.getType().getNumElements() < srcElems)
+      return failure();
+
+    Value t = getOrCreateTranspose(rewriter, src, *srcPerm, op);
+    auto permute = [&](ArrayRef<OpFoldResult> v) {
+      SmallVector<OpFoldResult> r;
+      for (int64_t d : *srcPerm)
+        r.push_back(v[d]);
+      return r;
+    };
+    for (auto [tr, sl] : group) {
+      rewriter.setInsertionPoint(tr);
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          tr, cast<RankedTensorType>(tr.getResult()[0].getType()), t,
+          permute(sl.getMixedOffsets()), permute(sl.getMixedSizes()),
+          permute(sl.getMixedStrides()));
+    }
+    return success();
+  }
+};
+
+/// transpose(pad(x, c)) -> pad(transpose(x), c) with permuted padding.
+struct TransposeThroughPad : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::TransposeOp op, PatternRewriter &rewriter) const override {
+    auto pad = op.getInput().getDefiningOp<tensor::PadOp>();
+    if (!pad)
+      return failure();
+    Value cst = pad.getConstantPaddingValue();
+    if (!cst || ShapedType::isDynamicShape(pad.getStaticLow()) ||
+        ShapedType::isDynamicShape(pad.getStaticHigh()))
+      return failure();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    SmallVector<int64_t> low, high;
+    for (int64_t p : perm) {
+      low.push_back(pad.getStaticLow()[p]);
+      high.push_back(pad.getStaticHigh()[p]);
+    }
+    Value t = getOrCreateTranspose(rewriter, pad.getSource(), perm, op);
+    // Reuse an identical pad of the transposed source (one per input, not
+    // one per window slice).
+    for (Operation *u : t.getUsers()) {
+      auto other = dyn_cast<tensor::PadOp>(u);
+      if (other && other.getSource() == t && other.getStaticLow() == ArrayRef<int64_t>(low) &&
+          other.getStaticHigh() == ArrayRef<int64_t>(high) &&
+          other.getResultType() == op.getResult()[0].getType() &&
+          other->getBlock() == op->getBlock() && other->isBeforeInBlock(op)) {
+        Value ocst = other.getConstantPaddingValue();
+        Attribute a, b;
+        if (ocst && matchPattern(ocst, m_Constant(&a)) && matchPattern(cst, m_Constant(&b)) &&
+            a == b) {
+          rewriter.replaceOp(op, other.getResult());
+          return success();
+        }
+      }
+    }
+    // Right after the transpose, so later window slices can reuse it.
+    rewriter.setInsertionPointAfterValue(t);
+    auto newPad = tensor::PadOp::create(rewriter, op.getLoc(), op.getResult()[0].getType(), t,
+                                        low, high, ValueRange{}, ValueRange{});
+    // Body: yield the constant (defined outside the pad).
+    SmallVector<Type> argTypes(perm.size(), rewriter.getIndexType());
+    SmallVector<Location> argLocs(perm.size(), op.getLoc());
+    Block *body = rewriter.createBlock(&newPad.getRegion(), {}, argTypes, argLocs);
+    rewriter.setInsertionPointToEnd(body);
+    if (cst.getParentRegion() == &pad.getRegion())
+      cst = rewriter.clone(*cst.getDefiningOp())->getResult(0); // A constant in the old body.
+    tensor::YieldOp::create(rewriter, op.getLoc(), cst);
+    rewriter.replaceOp(op, newPad.getResult());
+    return success();
+  }
+};
+
 /// transpose(transpose(x)) -> transpose(x) with the composed permutation,
 /// identity transposes -> x.
 struct ComposeTransposes : OpRewritePattern<linalg::TransposeOp> {
@@ -280,20 +455,33 @@ struct FoldConstantTranspose : OpRewritePattern<linalg::TransposeOp> {
       folded = attr.resizeSplat(outType);
     } else {
       ArrayRef<int64_t> perm = op.getPermutation();
-      ArrayRef<int64_t> inShape = attr.getType().getShape();
-      SmallVector<int64_t> inStrides = computeStrides(inShape);
-      SmallVector<Attribute> in(attr.getValues<Attribute>());
-      SmallVector<Attribute> out(in.size());
+      SmallVector<int64_t> inStrides = computeStrides(attr.getType().getShape());
       SmallVector<int64_t> outStrides = computeStrides(outType.getShape());
-      for (int64_t lin = 0, e = static_cast<int64_t>(out.size()); lin < e; ++lin) {
+      int64_t numElements = outType.getNumElements();
+      // out[idx] = in[j] with j[perm[i]] = idx[i].
+      auto source = [&](int64_t lin) {
         SmallVector<int64_t> idx = delinearize(lin, outStrides);
         int64_t src = 0;
-        // out[idx] = in[j] with j[perm[i]] = idx[i].
         for (size_t i = 0; i < perm.size(); ++i)
           src += idx[i] * inStrides[perm[i]];
-        out[lin] = in[src];
+        return src;
+      };
+      unsigned bits = outType.getElementTypeBitWidth();
+      if (bits % 8 == 0 && !isa<ComplexType>(outType.getElementType())) {
+        // Byte-wise permutation of the raw storage: weights can be large.
+        size_t bytes = bits / 8;
+        ArrayRef<char> raw = attr.getRawData();
+        SmallVector<char> buffer(raw.size());
+        for (int64_t lin = 0; lin < numElements; ++lin)
+          std::memcpy(buffer.data() + lin * bytes, raw.data() + source(lin) * bytes, bytes);
+        folded = DenseElementsAttr::getFromRawBuffer(outType, buffer);
+      } else {
+        SmallVector<Attribute> in(attr.getValues<Attribute>());
+        SmallVector<Attribute> out(numElements);
+        for (int64_t lin = 0; lin < numElements; ++lin)
+          out[lin] = in[source(lin)];
+        folded = DenseElementsAttr::get(outType, out);
       }
-      folded = DenseElementsAttr::get(outType, out);
     }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, outType, folded);
     return success();
@@ -394,7 +582,8 @@ struct TrnLayoutPass : trn::impl::TrnLayoutPassBase<TrnLayoutPass> {
 
     RewritePatternSet patterns(ctx);
     patterns.add<ComposeTransposes, FoldConstantTranspose, AbsorbTransposeIntoProducer,
-                 PropagateIntoElementwise>(ctx);
+                 PropagateIntoElementwise, TransposeThroughCollapse,
+                 TransposeThroughExtractSlice, TransposeThroughPad>(ctx);
     // Static slices of constants (e.g. conv filter taps) fold, so their
     // transposes fold too.
     tensor::populateFoldConstantExtractSlicePatterns(

@@ -68,3 +68,13 @@ func.func @attention(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// A lone small slice is transposed itself, not its (larger) source.
+// CHECK-LABEL: func.func @small_slice
+// CHECK: %[[S:.*]] = tensor.extract_slice %arg0[0, 0] [3, 5] [1, 1] : tensor<16x5xf32> to tensor<3x5xf32>
+// CHECK: linalg.transpose ins(%[[S]] : tensor<3x5xf32>) outs(%{{.*}} : tensor<5x3xf32>) permutation = [1, 0]
+func.func @small_slice(%a: tensor<16x5xf32>, %b: tensor<5x4xf32>, %o: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %s = tensor.extract_slice %a[0, 0] [3, 5] [1, 1] : tensor<16x5xf32> to tensor<3x5xf32>
+  %r = linalg.matmul ins(%s, %b : tensor<3x5xf32>, tensor<5x4xf32>) outs(%o : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
