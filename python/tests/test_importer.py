@@ -352,3 +352,26 @@ def test_unsupported_argument_reasons():
         import_module(m, (r(3, 3),))
     with pytest.raises(UnsupportedOperatorError, match="non-uniform windows"):
         import_module(Fn(lambda s, x: F.adaptive_avg_pool2d(x, 3)), (r(1, 1, 5, 5),))
+
+
+# ---------------------------------------------------------------------------------------------
+# The emitted MLIR satisfies trnc's stage-1 contract (trn-check-entry), when the compiler is built
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["cnn", "gpt", "encoder", "mha", "resnet18", "mobilenet_v2", "bf16"])
+def test_trn_check_entry_accepts_import(name):
+    compiler = pytest.importorskip("trnc._compiler", reason="trnc._compiler not built")
+    import torchvision
+    models = {
+        "cnn": lambda: (SmallCNN(), (r(1, 3, 8, 8),)),
+        "gpt": lambda: (GPTBlock(), (r(2, 5, 16),)),
+        "encoder": lambda: (nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), (r(2, 5, 16),)),
+        "mha": lambda: (Fn(lambda s, x: s.m(x, x, x)[0], m=nn.MultiheadAttention(8, 2)), (r(3, 2, 8),)),
+        "resnet18": lambda: (torchvision.models.resnet18(num_classes=10), (r(1, 3, 32, 32),)),
+        "mobilenet_v2": lambda: (torchvision.models.mobilenet_v2(num_classes=10), (r(1, 3, 32, 32),)),
+        "bf16": lambda: (nn.Sequential(nn.Linear(8, 8), nn.SiLU()).to(torch.bfloat16),
+                         (r(2, 8).to(torch.bfloat16),)),
+    }
+    m, ins = models[name]()
+    imp = import_module(m.eval(), ins)
+    ok, text = compiler.compile(imp.mlir, "trn2", "none", "entry")
+    assert ok, text[:3000]
