@@ -32,7 +32,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -110,21 +110,16 @@ bool containsDeviceInstructions(ModuleOp module) {
       .wasInterrupted();
 }
 
-/// Writes `text` to `path` ("-" or empty = stdout); no file on failure.
+/// Writes text to `path` ("-" or empty = stdout) through a temporary file
+/// renamed into place (llvm::writeToOutput): no partial file on failure.
 int writeText(const std::string &path, llvm::function_ref<void(raw_ostream &)> print) {
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> out =
-      openOutputFile(path.empty() ? "-" : path, &error);
-  if (!out)
-    return fail("cannot write '" + path + "': " + error);
-  print(out->os());
-  out->os().flush();
-  if (out->os().has_error()) {
-    std::string msg = out->os().error().message();
-    out->os().clear_error();
-    return fail("cannot write '" + path + "': " + msg);
-  }
-  out->keep();
+  std::string target = path.empty() ? "-" : path;
+  llvm::Error err = llvm::writeToOutput(target, [&](raw_ostream &os) -> llvm::Error {
+    print(os);
+    return llvm::Error::success();
+  });
+  if (err)
+    return fail("cannot write '" + target + "': " + llvm::toString(std::move(err)));
   return 0;
 }
 
