@@ -14,9 +14,13 @@
 //     matmul: swapping L and R computes C^T), and an element-wise generic
 //     that reads a single-use producer through a permuting map makes the
 //     producer write that layout instead.
-// Chains of layers therefore stay feature-major (Y^T = W^T-free L = W,
-// R = X^T) with at most one transpose of the activations at the input and
-// one at the output. Function signatures are never changed.
+//   * transposes move through collapse_shape, tensor.pad and sibling
+//     extract_slices to their source, so the windows of a conv input share
+//     one transpose.
+// Chains of layers therefore stay feature-major (Y^T = sum_k W[k, out]
+// X^T[k, B], L = W as stored) with at most one transpose of the
+// activations at the input and one at the output. Function signatures are
+// never changed.
 //
 //===----------------------------------------------------------------------===//
 

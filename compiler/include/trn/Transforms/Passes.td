@@ -330,9 +330,10 @@ def TrnLayoutPass : Pass<"trn-layout", "ModuleOp"> {
     slices of constants) fold at compile time, transpose pairs cancel, and a
     transpose of a single-use element-wise generic or device matmul is
     absorbed by producing the value transposed (for a matmul by swapping L
-    and R: C^T = R^T-free L' = R, R' = L). Element-wise generics that read a
-    single-use producer through a permuting map make the producer write that
-    layout. MLP chains thus become feature-major with at most one transpose
+    and R, which computes C^T). Element-wise generics that read a single-use
+    producer through a permuting map make the producer write that layout.
+    Transposes move through collapse_shape, tensor.pad and sibling
+    extract_slices, so all conv windows of an input share one transpose. MLP chains thus become feature-major with at most one transpose
     of the activations at the input. Function signatures keep the user's
     layout.
 
