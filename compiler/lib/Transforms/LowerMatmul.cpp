@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowerUtils.h"
+#include "TileUtils.h"
 
 using namespace mlir;
 using namespace mlir::trn;
@@ -32,7 +33,7 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
   ArrayRef<int64_t> batchShape = lt.getShape().take_front(nb);
   const int64_t K = lt.getDimSize(nb), M = lt.getDimSize(nb + 1), N = rt.getDimSize(nb + 1);
   const int64_t mStep = std::min<int64_t>(e.target.maxStationaryFree, e.target.numPartitions);
-  const int64_t nStep = e.target.maxMovingFreeFor(trnrt::DType::F32);
+  const int64_t nStep = tileutils::matmulMaxN(e.target);
   const int64_t kStep = e.target.numPartitions;
 
   enum class Init { Zero, Constant, Tensor } init = Init::Zero;

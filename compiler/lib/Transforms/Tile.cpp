@@ -183,7 +183,7 @@ SmallVector<int64_t> TrnTilePass::tileSizes(FusionGroup &group, const trnrt::Tar
     // N (result dim rank-1) <= the moving free limit; batch dims tile by 1.
     unsigned nDim = out.getDimPosition(out.getNumResults() - 1);
     for (unsigned d : freeDims)
-      sizes[d] = d == nDim ? static_cast<int64_t>(target.maxMovingFreeFor(trnrt::DType::F32)) : 1;
+      sizes[d] = d == nDim ? matmulMaxN(target) : 1;
     return sizes;
   }
   int64_t remaining = budget;

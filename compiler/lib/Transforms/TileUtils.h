@@ -21,6 +21,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/AffineMap.h"
+#include "trn/runtime/Target.h"
+
+#include <algorithm>
 
 #include <optional>
 
@@ -51,6 +54,14 @@ inline bool isDeviceContraction(linalg::LinalgOp op) {
   if (iters[k] != utils::IteratorType::reduction)
     return false;
   return expect(maps[0], k, m) && expect(maps[1], k, nn) && expect(maps[2], m, nn);
+}
+
+/// Largest N of one matmul tile: the moving free limit, capped so that the
+/// f32 accumulator stays inside one PSUM bank (the allocator keeps
+/// accumulation groups bank-local on every target).
+inline int64_t matmulMaxN(const trnrt::Target &target) {
+  int64_t bankElems = static_cast<int64_t>(target.psumBankBytes / 4);
+  return std::min<int64_t>(target.maxMovingFreeFor(trnrt::DType::F32), bankElems);
 }
 
 /// All-parallel single-result linalg.generic whose maps are projected
