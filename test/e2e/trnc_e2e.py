@@ -256,8 +256,10 @@ def _row_major(shape):
 
 
 def _nested(values):
+    fmt = (lambda v: str(int(v))) if np.issubdtype(values.dtype, np.integer) else \
+        (lambda v: repr(float(v)))
     if values.ndim == 0:
-        return repr(float(values))
+        return fmt(values)
     if values.ndim == 1:
-        return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+        return "[" + ", ".join(fmt(v) for v in values) + "]"
     return "[" + ", ".join(_nested(v) for v in values) + "]"

@@ -155,3 +155,22 @@ module attributes {trn.target = #trn.target<"trn2">} {
     return
   }
 }
+
+// -----
+// GpSimd has no PSUM port: two independent PSUM evictions both go to dve
+// although balancing would otherwise use pool for the second.
+
+// CHECK-LABEL: func.func @psum_not_on_pool
+// CHECK: trn.tensor_copy {{.*}}{queue = "dve"}
+// CHECK-NEXT: trn.tensor_copy {{.*}}{queue = "dve"}
+module attributes {trn.target = #trn.target<"trn2">} {
+  func.func @psum_not_on_pool() {
+    %p0 = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<psum>>
+    %p1 = trn.alloc() {offset = 2048 : i64} : memref<128x512xf32, #trn.mem<psum>>
+    %s0 = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<sbuf>>
+    %s1 = trn.alloc() {offset = 2048 : i64} : memref<128x512xf32, #trn.mem<sbuf>>
+    trn.tensor_copy %p0 -> %s0 : memref<128x512xf32, #trn.mem<psum>> -> memref<128x512xf32, #trn.mem<sbuf>>
+    trn.tensor_copy %p1 -> %s1 : memref<128x512xf32, #trn.mem<psum>> -> memref<128x512xf32, #trn.mem<sbuf>>
+    return
+  }
+}
