@@ -21,7 +21,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/CSE.h"
@@ -89,6 +92,16 @@ void TrnBufferizePass::runOnOperation() {
       names.push_back(name ? name : StringAttr::get(ctx, "output" + std::to_string(i)));
     }
   });
+
+  // tensor.concat -> empty + insert_slices, tensor.pad -> fill + insert_slice
+  // (their own bufferizations ignore memory spaces).
+  {
+    RewritePatternSet patterns(ctx);
+    tensor::populateDecomposeTensorConcatPatterns(patterns);
+    linalg::populateDecomposePadPatterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+  }
 
   IRRewriter rewriter(ctx);
   if (failed(bufferization::eliminateEmptyTensors(rewriter, module)))

@@ -167,6 +167,22 @@ FailureOr<Value> TileEmitter::hbmAccess(Value v, ArrayRef<AccessDim> dims) {
     return memref::SubViewOp::create(b, loc, v, offsets, sizes, ones).getResult();
   }
 
+  // A full walk in natural order of a reshape of a contiguous buffer is the
+  // buffer itself (a DMA only needs both sides to walk the same elements).
+  if (plain && llvm::all_of(offsets, [](int64_t o) { return o == 0; }) &&
+      ArrayRef<int64_t>(sizes) == type.getShape()) {
+    Value root = v;
+    while (Operation *def = root.getDefiningOp()) {
+      if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(def))
+        break;
+      root = def->getOperand(0);
+    }
+    auto rootType = dyn_cast<MemRefType>(root.getType());
+    if (root != v && rootType && rootType.getLayout().isIdentity() && rootType.getRank() >= 1 &&
+        rootType.getRank() <= maxRank && isSubviewChain(root))
+      return root;
+  }
+
   // General walk: reinterpret the base buffer with explicit strides.
   FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(v);
   SmallVector<int64_t> strides;
