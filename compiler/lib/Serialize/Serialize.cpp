@@ -128,6 +128,7 @@ struct Serializer {
   LogicalResult declareTensors() {
     SymbolTable symbols(module);
     std::set<std::string> names;
+    unsigned numScratch = 0;
     auto addTensor = [&](Operation *where, const std::string &key, trnrt::TensorDecl decl) {
       if (!names.insert(decl.name).second)
         return where->emitOpError() << "HBM tensor name '" << decl.name << "' is used twice",
@@ -183,7 +184,7 @@ struct Serializer {
       if (auto a = dyn_cast<memref::AllocOp>(op)) {
         trnrt::TensorDecl decl;
         decl.kind = trnrt::TensorKind::Scratch;
-        decl.name = "scratch" + std::to_string(program.tensors.size());
+        decl.name = "scratch" + std::to_string(numScratch++);
         if (failed(hbmType(a, a.getType(), "scratch allocation", decl)) ||
             failed(addTensor(a, *keyOf(a.getResult()), std::move(decl))))
           return WalkResult::interrupt();
