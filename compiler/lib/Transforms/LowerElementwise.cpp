@@ -198,6 +198,12 @@ FailureOr<Val> ElementwiseLowering::binary(Operation *bodyOp, AluOp aluOp, const
     } else if (aluOp == AluOp::Sub && cImm) {
       if (bImm)
         return Val::ofAffine(x.tile, x.scale, Scalar::ofImm(x.bias.imm - c.imm));
+    } else if (aluOp == AluOp::Sub && isImm(x.bias, 0.0f)) {
+      // x - col = x + (-col): negate the [P, 1] column (exact), so that e.g.
+      // exp(x - max) is one activation with a bias tile.
+      Value neg = newCol();
+      e.tensorScalar(c.tile, neg, AluOp::Mul, Scalar::ofImm(-1.0f));
+      return Val::ofAffine(x.tile, x.scale, Scalar::ofTile(neg));
     } else if (aluOp == AluOp::Mul) {
       if (sImm && bImm && cImm)
         return Val::ofAffine(x.tile, Scalar::ofImm(x.scale.imm * c.imm),
