@@ -83,6 +83,75 @@ struct Node {
   SmallVector<std::pair<unsigned, unsigned>, 2> waitsOn; // (queue, producer queue pos)
 };
 
+/// Conservative footprint: partitions [p0, p1) x bytes [b0, b1) on chip;
+/// for HBM one "partition" and the byte range of the whole walk.
+struct Box {
+  int64_t p0 = 0, p1 = 0, b0 = 0, b1 = 0;
+  bool intersects(const Box &o) const {
+    return p0 < o.p1 && o.p0 < p1 && b0 < o.b1 && o.b0 < b1;
+  }
+  bool contains(const Box &o) const {
+    return p0 <= o.p0 && o.p1 <= p1 && b0 <= o.b0 && o.b1 <= b1;
+  }
+};
+
+/// Element walk of an access pattern: (size, stride) pairs, outermost first
+/// (HBM rows included), sizes > 1 only.
+SmallVector<std::pair<int64_t, int64_t>, 5> walkDims(const trnrt::AccessPattern &ap) {
+  SmallVector<std::pair<int64_t, int64_t>, 5> dims;
+  if (ap.space == trnrt::MemSpace::HBM && ap.numPartitions > 1)
+    dims.push_back({ap.numPartitions, ap.partitionStride});
+  for (uint32_t k = 0; k < ap.rank && k < trnrt::kMaxFreeDims; ++k)
+    if (ap.sizes[k] > 1)
+      dims.push_back({ap.sizes[k], ap.strides[k]});
+  return dims;
+}
+
+Box boxOf(const trnrt::AccessPattern &ap) {
+  int64_t lo = 0, hi = 0;
+  for (auto [size, stride] : walkDims(ap)) {
+    int64_t span = (size - 1) * stride;
+    (span < 0 ? lo : hi) += span;
+  }
+  int64_t bits = trnrt::dtypeBits(ap.dtype);
+  Box b;
+  int64_t base = ap.space == trnrt::MemSpace::HBM
+                     ? static_cast<int64_t>(ap.offset) * bits / 8
+                     : static_cast<int64_t>(ap.offset);
+  b.b0 = base + lo * bits / 8 - (bits < 8 ? 1 : 0);
+  b.b1 = base + ((hi + 1) * bits + 7) / 8;
+  if (ap.space == trnrt::MemSpace::HBM) {
+    b.p0 = 0;
+    b.p1 = 1;
+  } else {
+    b.p0 = ap.startPartition;
+    b.p1 = int64_t(ap.startPartition) + ap.numPartitions;
+  }
+  return b;
+}
+
+/// Whether the walk covers its bounding box completely (row-major contiguous
+/// elements of at least one byte).
+bool isDense(const trnrt::AccessPattern &ap) {
+  if (trnrt::dtypeBits(ap.dtype) < 8)
+    return false;
+  int64_t expect = 1;
+  auto dims = walkDims(ap);
+  for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
+    if (it->second != expect)
+      return false;
+    expect *= it->first;
+  }
+  return true;
+}
+
+/// Accesses can only conflict within one memory: SBUF, PSUM or one HBM tensor.
+uint64_t memoryKey(const trnrt::AccessPattern &ap) {
+  if (ap.space == trnrt::MemSpace::HBM)
+    return 2 + uint64_t(ap.tensor);
+  return static_cast<uint64_t>(ap.space);
+}
+
 struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> {
   using TrnSchedulePassBase::TrnSchedulePassBase;
 
@@ -250,24 +319,50 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       nodes.push_back(std::move(n));
     }
 
-    // 1. Memory dependencies (program order).
-    for (unsigned i = 0; i < nodes.size(); ++i)
-      for (unsigned j = 0; j < i; ++j) {
-        bool dep = false;
-        for (const Access &a : nodes[i].accesses) {
-          for (const Access &b : nodes[j].accesses)
-            if ((a.write || b.write) && accessPatternsOverlap(a.ap, b.ap)) {
-              dep = true;
-              break;
-            }
-          if (dep)
-            break;
-        }
-        if (dep) {
-          nodes[i].preds.push_back(j);
-          nodes[j].succs.push_back(i);
+    // 1. Memory dependencies (program order). Earlier accesses are kept per
+    // memory (SBUF, PSUM, each HBM tensor), reads and writes apart; an access
+    // whose bytes are entirely overwritten by a later dense write is retired:
+    // any later conflict with it also conflicts with that write, which
+    // depends on it, so the edge is implied transitively.
+    struct Prior {
+      unsigned node;
+      const Access *access;
+      Box box;
+    };
+    DenseMap<uint64_t, std::vector<Prior>> priorReads, priorWrites;
+    std::vector<unsigned> stamp(nodes.size(), ~0u);
+    for (unsigned i = 0; i < nodes.size(); ++i) {
+      Node &n = nodes[i];
+      auto consider = [&](const Access &a, const Box &box, std::vector<Prior> &list) {
+        for (const Prior &p : list)
+          if (stamp[p.node] != i && box.intersects(p.box) &&
+              accessPatternsOverlap(a.ap, p.access->ap)) {
+            stamp[p.node] = i;
+            n.preds.push_back(p.node);
+          }
+      };
+      SmallVector<Box, 4> boxes;
+      for (const Access &a : n.accesses) {
+        boxes.push_back(boxOf(a.ap));
+        uint64_t key = memoryKey(a.ap);
+        consider(a, boxes.back(), priorWrites[key]);
+        if (a.write)
+          consider(a, boxes.back(), priorReads[key]);
+      }
+      llvm::sort(n.preds);
+      for (unsigned p : n.preds)
+        nodes[p].succs.push_back(i);
+      for (auto [a, box] : llvm::zip(n.accesses, boxes)) {
+        uint64_t key = memoryKey(a.ap);
+        if (a.write && isDense(a.ap)) {
+          auto covered = [&](const Prior &p) { return box.contains(p.box); };
+          llvm::erase_if(priorReads[key], covered);
+          llvm::erase_if(priorWrites[key], covered);
         }
       }
+      for (auto [a, box] : llvm::zip(n.accesses, boxes))
+        (a.write ? priorWrites : priorReads)[memoryKey(a.ap)].push_back({i, &a, box});
+    }
 
     // Durations per candidate queue.
     auto duration = [&](const Node &n, trnrt::QueueId q) {
@@ -302,12 +397,23 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       trnrt::QueueId bestQ = 0;
       double bestStart = 0, bestFinish = 0;
       bool have = false;
+      // DMA queues share one cost model: among them only the one free first
+      // (then the shortest) matters for an unpinned copy.
+      trnrt::QueueId bestDma = trnrt::kFirstDmaQueue;
+      for (unsigned d = 1; d < numDma; ++d) {
+        auto q = static_cast<trnrt::QueueId>(trnrt::kFirstDmaQueue + d);
+        if (queueFree[q] < queueFree[bestDma] ||
+            (queueFree[q] == queueFree[bestDma] && queueLen[q] < queueLen[bestDma]))
+          bestDma = q;
+      }
       for (unsigned r = 0; r < ready.size(); ++r) {
         Node &n = nodes[ready[r]];
         double readyAt = 0;
         for (unsigned p : n.preds)
           readyAt = std::max(readyAt, nodes[p].finish);
         for (trnrt::QueueId q : n.candidates) {
+          if (n.candidates.size() > 1 && q >= trnrt::kFirstDmaQueue && q != bestDma)
+            continue;
           double s = std::max(readyAt, queueFree[q]);
           double f = s + duration(n, q);
           bool better;
