@@ -234,6 +234,75 @@ LogicalResult TrnTilePass::tileGroup(FusionGroup &group, const trnrt::Target &ta
   return success();
 }
 
+/// A device-form contraction whose result type is not f32 (bf16) and whose
+/// accumulator is initialised by a constant fill is rewritten to accumulate
+/// into an f32 tensor followed by an element-wise truncf: PSUM accumulates in
+/// f32 and the result is rounded once, when the (fusable) truncf evicts it.
+static void widenAccumulators(func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> todo;
+  func.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || !isDeviceContraction(op))
+      return;
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type.getElementType().isF32() && op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
+      todo.push_back(op);
+  });
+  for (linalg::LinalgOp op : todo) {
+    IRRewriter rewriter(op->getContext());
+    rewriter.setInsertionPoint(op);
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    Type f32 = rewriter.getF32Type();
+    auto wideType = RankedTensorType::get(type.getShape(), f32);
+    Value value = fill.getDpsInputOperand(0)->get();
+    if (value.getType() != f32)
+      value = arith::ExtFOp::create(rewriter, loc, f32, value);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), f32);
+    Value wideInit = linalg::FillOp::create(rewriter, loc, value, empty).getResult(0);
+    Operation *wide = rewriter.clone(*op.getOperation());
+    wide->setOperand(op.getDpsInitOperand(0)->getOperandNumber(), wideInit);
+    wide->getResult(0).setType(wideType);
+    // Body: the accumulation happens in f32 (extend the operands).
+    auto wideOp = cast<linalg::LinalgOp>(wide);
+    Block *body = wideOp.getBlock();
+    body->getArgument(body->getNumArguments() - 1).setType(f32);
+    Operation *yield = body->getTerminator();
+    Value acc = body->getArgument(body->getNumArguments() - 1);
+    rewriter.setInsertionPoint(yield);
+    Value a = body->getArgument(0), b = body->getArgument(1);
+    if (a.getType() != f32)
+      a = arith::ExtFOp::create(rewriter, loc, f32, a);
+    if (b.getType() != f32)
+      b = arith::ExtFOp::create(rewriter, loc, f32, b);
+    Value mul = arith::MulFOp::create(rewriter, loc, a, b);
+    Value add = arith::AddFOp::create(rewriter, loc, acc, mul);
+    SmallVector<Operation *> old;
+    for (Operation &o : body->without_terminator())
+      old.push_back(&o);
+    yield->setOperand(0, add);
+    for (Operation *o : llvm::reverse(old))
+      if (o->use_empty())
+        rewriter.eraseOp(o);
+    // Round once: out = truncf(wide).
+    rewriter.setInsertionPointAfter(wide);
+    Value outEmpty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
+    unsigned rank = type.getRank();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto trunc = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{wide->getResult(0)}, ValueRange{outEmpty},
+        ArrayRef<AffineMap>{id, id}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value t = arith::TruncFOp::create(b, l, type.getElementType(), args[0]);
+          linalg::YieldOp::create(b, l, t);
+        });
+    rewriter.replaceOp(op, trunc.getResult(0));
+    if (fill->use_empty())
+      rewriter.eraseOp(fill);
+  }
+}
+
 /// Makes every tile static: divisible loops stay, single-iteration loops get
 /// a constant induction variable, others are peeled into a full-tile loop and
 /// a one-iteration remainder.
@@ -313,6 +382,8 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
   });
   if (dyn.wasInterrupted())
     return signalPassFailure();
+
+  widenAccumulators(func);
 
   // Choose roots bottom-up: the last op of a fusable chain is tiled and pulls
   // its producers into its loop nest.
