@@ -90,12 +90,59 @@ LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op,
   return success();
 }
 
+/// Swap of the last two dims (batched 2-D transpose) of f32/bf16 data: per
+/// 128x128 block, DMA in, PE transpose into PSUM, copy out of PSUM, DMA out.
+static LogicalResult lowerTransposeOnPE(TileEmitter &e, Value X, Value Y) {
+  auto xt = cast<MemRefType>(X.getType()), yt = cast<MemRefType>(Y.getType());
+  int64_t r = xt.getRank();
+  ArrayRef<int64_t> S = xt.getShape();
+  const int64_t step = std::min<int64_t>(e.target.numPartitions, e.target.maxStationaryFree);
+  LogicalResult status = success();
+  forEachIndex(S.take_front(r - 2), [&](ArrayRef<int64_t> lead) {
+    for (int64_t i0 = 0; i0 < S[r - 2] && succeeded(status); i0 += step) {
+      int64_t bi = std::min(step, S[r - 2] - i0);
+      for (int64_t j0 = 0; j0 < S[r - 1]; j0 += step) {
+        int64_t bj = std::min(step, S[r - 1] - j0);
+        SmallVector<AccessDim> src, dst;
+        for (auto [d, x] : llvm::enumerate(lead)) {
+          src.push_back({static_cast<int64_t>(d), x, 1});
+          dst.push_back({static_cast<int64_t>(d), x, 1});
+        }
+        src.push_back({r - 2, i0, bi});
+        src.push_back({r - 1, j0, bj});
+        dst.push_back({r - 2, j0, bj});
+        dst.push_back({r - 1, i0, bi});
+        FailureOr<Value> sv = e.hbmAccess(X, src), dv = e.hbmAccess(Y, dst);
+        if (failed(sv) || failed(dv)) {
+          status = failure();
+          return;
+        }
+        Value in = e.load(*sv, {bi, bj}, xt.getElementType());
+        Value ps = e.alloc({bj, bi}, e.f32(), MemSpace::PSUM);
+        e.transpose(in, ps);
+        Value out = e.alloc({bj, bi}, yt.getElementType());
+        e.tensorCopy(ps, out);
+        e.dma(out, *dv);
+      }
+    }
+  });
+  return status;
+}
+
 LogicalResult mlir::trn::lower::lowerTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
   TileEmitter e(rewriter, op);
   Value X = op.getInput(), Y = op.getInit();
   if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
     return op->emitOpError("transposes of on-chip tiles are not supported");
   auto yt = cast<MemRefType>(Y.getType());
+  ArrayRef<int64_t> perm = op.getPermutation();
+  int64_t r = yt.getRank();
+  bool lastTwo = r >= 2 && perm[r - 2] == r - 1 && perm[r - 1] == r - 2;
+  for (int64_t i = 0; i + 2 < r; ++i)
+    lastTwo &= perm[i] == i;
+  Type elem = yt.getElementType();
+  if (lastTwo && (elem.isF32() || elem.isBF16()))
+    return lowerTransposeOnPE(e, X, Y);
   SmallVector<AccessDim> src;
   for (auto [i, p] : llvm::enumerate(op.getPermutation()))
     src.push_back({p, 0, yt.getDimSize(i)});

@@ -478,6 +478,27 @@ LogicalResult ElementwiseLowering::loadInputs() {
       vals[arg] = Val::ofTile(phys);
       continue;
     }
+    // A 2-D input read transposed (operand dims = (free, partition)) is
+    // transposed on the PE in 128-column blocks instead of an element-wise
+    // strided DMA.
+    if (loops.size() == 2 && freeDims.size() == 1 && map.getNumResults() == 2 &&
+        map.getDimPosition(0) == freeDims[0] && map.getDimPosition(1) == pDim &&
+        (elem.isF32() || elem.isBF16()) && P <= static_cast<int64_t>(e.target.maxStationaryFree)) {
+      Value t = e.alloc({P, F}, elem);
+      const int64_t step = e.target.numPartitions;
+      for (int64_t f0 = 0; f0 < F; f0 += step) {
+        int64_t fc = std::min(step, F - f0);
+        FailureOr<Value> view = e.hbmAccess(v, {{0, f0, fc}, {1, 0, P}});
+        if (failed(view))
+          return failure();
+        Value s = e.load(*view, {fc, P}, elem);
+        Value ps = e.alloc({P, fc}, e.f32(), MemSpace::PSUM);
+        e.transpose(s, ps);
+        e.tensorCopy(ps, e.sliceTile(t, 0, P, f0, fc));
+      }
+      vals[arg] = Val::ofTile(t);
+      continue;
+    }
     bool column = F > 1;
     for (unsigned d : freeDims)
       if (loops[d] != 1 && map.getResultPosition(getAffineDimExpr(d, op.getContext())))

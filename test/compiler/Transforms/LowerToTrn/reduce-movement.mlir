@@ -57,4 +57,40 @@ module attributes {trn.target = #trn.target<"trn2">} {
     linalg.fill ins(%one : bf16) outs(%f : memref<300x9xbf16, #trn.mem<hbm>>)
     return
   }
+
+  // 2-D transpose of 200x300: 128x128 blocks (2 x 3 with edges) DMAed in,
+  // transposed on the PE into PSUM, copied out and DMAed to the transposed
+  // position.
+  // CHECK-LABEL: func.func @transpose2d
+  // CHECK: trn.dma_copy %{{.*}} -> %[[IN:.*]] : memref<128x128xf32, strided<[300, 1]>, #trn.mem<hbm>> -> memref<128x128xf32, #trn.mem<sbuf>>
+  // CHECK: trn.transpose %[[IN]] -> %[[PS:.*]] : memref<128x128xf32, #trn.mem<sbuf>> -> memref<128x128xf32, #trn.mem<psum>>
+  // CHECK: trn.tensor_copy %[[PS]] -> %[[OUT:.*]] : memref<128x128xf32, #trn.mem<psum>> -> memref<128x128xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %[[OUT]] -> %{{.*}} : memref<128x128xf32, #trn.mem<sbuf>> -> memref<128x128xf32, strided<[200, 1]>, #trn.mem<hbm>>
+  // CHECK-COUNT-5: trn.transpose
+  // CHECK-NOT: trn.transpose
+  func.func @transpose2d(%x: memref<200x300xf32, #trn.mem<hbm>>, %y: memref<300x200xf32, #trn.mem<hbm>>) {
+    linalg.transpose ins(%x : memref<200x300xf32, #trn.mem<hbm>>) outs(%y : memref<300x200xf32, #trn.mem<hbm>>) permutation = [1, 0]
+    return
+  }
+
+  // An element-wise input read through a transposing map is transposed on the
+  // PE in 128-column blocks into one SBUF tile.
+  // CHECK-LABEL: func.func @transposed_input
+  // CHECK: %[[O:.*]] = trn.alloc() : memref<64x200xbf16, #trn.mem<sbuf>>
+  // CHECK: %[[T:.*]] = trn.alloc() : memref<64x200xbf16, #trn.mem<sbuf>>
+  // CHECK: trn.transpose %{{.*}} -> %[[P0:.*]] : memref<128x64xbf16, #trn.mem<sbuf>> -> memref<64x128xf32, #trn.mem<psum>>
+  // CHECK: %[[S0:.*]] = memref.subview %[[T]][0, 0] [64, 128] [1, 1]
+  // CHECK: trn.tensor_copy %[[P0]] -> %[[S0]]
+  // CHECK: trn.transpose %{{.*}} -> %[[P1:.*]] : memref<72x64xbf16, #trn.mem<sbuf>> -> memref<64x72xf32, #trn.mem<psum>>
+  // CHECK: %[[S1:.*]] = memref.subview %[[T]][0, 128] [64, 72] [1, 1]
+  // CHECK: trn.tensor_copy %[[P1]] -> %[[S1]]
+  // CHECK: trn.activation exp %[[T]] -> %[[O]]
+  func.func @transposed_input(%x: memref<200x64xbf16, #trn.mem<hbm>>, %y: memref<64x200xbf16, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<200x64xbf16, #trn.mem<hbm>>) outs(%y : memref<64x200xbf16, #trn.mem<hbm>>) {
+    ^bb0(%a: bf16, %o: bf16):
+      %e = math.exp %a : bf16
+      linalg.yield %e : bf16
+    }
+    return
+  }
 }
