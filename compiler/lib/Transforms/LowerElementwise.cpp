@@ -503,6 +503,13 @@ LogicalResult ElementwiseLowering::loadInputs() {
     for (unsigned d : freeDims)
       if (loops[d] != 1 && map.getResultPosition(getAffineDimExpr(d, op.getContext())))
         column = false;
+    if (!column) {
+      FailureOr<Value> t = e.loadWalk(v, walkFor(map, false), elem);
+      if (failed(t))
+        return failure();
+      vals[arg] = Val::ofTile(*t);
+      continue;
+    }
     FailureOr<Value> view = e.hbmAccess(v, walkFor(map, column));
     if (failed(view))
       return failure();
@@ -569,10 +576,10 @@ LogicalResult ElementwiseLowering::run() {
     if (outPhys) {
       vals[outArg] = Val::ofTile(outPhys);
     } else {
-      FailureOr<Value> view = e.hbmAccess(out, walkFor(outMap, false));
-      if (failed(view))
+      FailureOr<Value> t = e.loadWalk(out, walkFor(outMap, false), outElem);
+      if (failed(t))
         return failure();
-      vals[outArg] = Val::ofTile(e.load(*view, {P, F}, outElem));
+      vals[outArg] = Val::ofTile(*t);
     }
   }
   if (failed(loadInputs()))
@@ -605,12 +612,8 @@ LogicalResult ElementwiseLowering::run() {
   }
   if (!(result.kind == Val::Tile && result.tile == dst))
     materialize(result, dst);
-  if (!outPhys) {
-    FailureOr<Value> view = e.hbmAccess(out, walkFor(outMap, false));
-    if (failed(view))
-      return failure();
-    e.dma(dst, *view);
-  }
+  if (!outPhys && failed(e.transfer(out, walkFor(outMap, false), dst, /*toHbm=*/true)))
+    return failure();
   return success();
 }
 

@@ -102,7 +102,7 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
         src.push_back({d, 0, S[d]});
       for (int64_t d : reduced)
         src.push_back({d, 0, S[d]});
-      FailureOr<Value> xView = e.hbmAccess(X, src);
+      FailureOr<Value> xView = Fk == 1 ? FailureOr<Value>(Value()) : e.hbmAccess(X, src);
       SmallVector<AccessDim> dst{{0, p0, pc}};
       for (int64_t j = 1; j < static_cast<int64_t>(kept.size()); ++j)
         dst.push_back({j, 0, S[kept[j]]});
@@ -111,7 +111,15 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
         return failure();
       SmallVector<int64_t> tileShape = Fk == 1 ? SmallVector<int64_t>{pc, Fr}
                                                : SmallVector<int64_t>{pc, Fk, Fr};
-      Value t = e.load(*xView, tileShape, xElem);
+      Value t;
+      if (Fk == 1) {
+        FailureOr<Value> loaded = e.loadWalk(X, src, xElem);
+        if (failed(loaded))
+          return failure();
+        t = *loaded;
+      } else {
+        t = e.load(*xView, tileShape, xElem);
+      }
       SmallVector<int64_t> redShape{pc, Fk};
       Value out = e.alloc(redShape, yElem);
       Value red = init == Init::None ? out : e.alloc(redShape, f32);

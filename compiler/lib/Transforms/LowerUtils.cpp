@@ -237,6 +237,106 @@ FailureOr<Value> TileEmitter::hbmAccess(Value v, ArrayRef<AccessDim> dims) {
       .getResult();
 }
 
+/// Whether walking `dims` is a sub-box of an operand in its own dim order.
+static bool isPlainWalk(ArrayRef<AccessDim> dims) {
+  int64_t last = -1;
+  for (const AccessDim &d : dims) {
+    if (d.size == 1)
+      continue;
+    if (d.dim < 0 || d.dim < last)
+      return false;
+    last = d.dim;
+  }
+  return true;
+}
+
+LogicalResult TileEmitter::transfer(Value v, ArrayRef<AccessDim> dims, Value tile, bool toHbm) {
+  auto move = [&](Value hbm, Value onChip) {
+    if (toHbm)
+      dma(onChip, hbm);
+    else
+      dma(hbm, onChip);
+  };
+  auto type = cast<MemRefType>(v.getType());
+  const int64_t maxRank = 1 + static_cast<int64_t>(target.maxFreeDims);
+  bool splittable = isSubviewChain(v) && type.getRank() >= 1 &&
+                    cast<MemRefType>(tile.getType()).getRank() == 2 && !dims.empty() &&
+                    (dims[0].dim >= 0 || dims[0].size == 1);
+  // One strided DMA is cheaper than several (one descriptor); split only when
+  // the walk needs more access-pattern dims than the DMA engine has.
+  if (splittable && !isPlainWalk(dims)) {
+    SmallVector<int64_t> strides;
+    int64_t off;
+    if (succeeded(type.getStridesAndOffset(strides, off))) {
+      SmallVector<std::pair<int64_t, int64_t>> merged;
+      for (const AccessDim &d : dims) {
+        if (d.size == 1)
+          continue;
+        int64_t stride = d.dim < 0 ? 0 : strides[d.dim];
+        if (!merged.empty() && merged.back().second == d.size * stride)
+          merged.back() = {merged.back().first * d.size, stride};
+        else
+          merged.push_back({d.size, stride});
+      }
+      if (static_cast<int64_t>(merged.size()) <= maxRank)
+        splittable = false;
+    }
+  }
+  if (splittable && !isPlainWalk(dims)) {
+    for (size_t s = 2; s <= dims.size(); ++s) {
+      SmallVector<AccessDim> rest{dims[0]};
+      rest.append(dims.begin() + s, dims.end());
+      if (!isPlainWalk(rest))
+        continue;
+      SmallVector<int64_t> prefix;
+      int64_t count = 1, inner = 1;
+      for (size_t k = 1; k < s; ++k) {
+        prefix.push_back(dims[k].size);
+        count *= dims[k].size;
+      }
+      for (size_t k = s; k < dims.size(); ++k)
+        inner *= dims[k].size;
+      if (count > kMaxSplitDmas)
+        break;
+      int64_t P = cast<MemRefType>(tile.getType()).getDimSize(0);
+      LogicalResult status = success();
+      int64_t linear = 0;
+      forEachIndex(prefix, [&](ArrayRef<int64_t> idx) {
+        if (failed(status))
+          return;
+        SmallVector<AccessDim> walk{dims[0]};
+        for (size_t k = 1; k < s; ++k)
+          if (dims[k].dim >= 0)
+            walk.push_back({dims[k].dim, dims[k].start + idx[k - 1], 1});
+        walk.append(dims.begin() + s, dims.end());
+        FailureOr<Value> view = hbmAccess(v, walk);
+        if (failed(view)) {
+          status = failure();
+          return;
+        }
+        move(*view, sliceTile(tile, 0, P, linear * inner, inner));
+        ++linear;
+      });
+      return status;
+    }
+  }
+  FailureOr<Value> view = hbmAccess(v, dims);
+  if (failed(view))
+    return failure();
+  move(*view, tile);
+  return success();
+}
+
+FailureOr<Value> TileEmitter::loadWalk(Value v, ArrayRef<AccessDim> dims, Type elementType) {
+  int64_t P = dims.empty() ? 1 : dims[0].size, F = 1;
+  for (const AccessDim &d : dims.drop_front())
+    F *= d.size;
+  Value t = alloc({P, F}, elementType);
+  if (failed(transfer(v, dims, t, /*toHbm=*/false)))
+    return failure();
+  return t;
+}
+
 Value TileEmitter::load(Value hbmView, ArrayRef<int64_t> shape, Type elementType) {
   Value t = alloc(shape, elementType);
   dma(hbmView, t);

@@ -63,6 +63,19 @@ public:
   /// size 1 or be listed with size 1 (their start selects the element).
   FailureOr<Value> hbmAccess(Value v, ArrayRef<AccessDim> dims);
 
+  /// Moves data between the HBM operand `v` walked by `dims` (dims[0] the
+  /// partition walk) and the 2-D on-chip tile `tile` = [P, product of the
+  /// free walk sizes] with one DMA (a subview or reinterpret_cast access
+  /// pattern, see hbmAccess). When the walk needs more access-pattern dims
+  /// than the DMA has (1 + maxFreeDims after merging), it is split into one
+  /// DMA per index of the shortest prefix of free walk dims whose removal
+  /// leaves a sub-box of `v` (at most kMaxSplitDmas DMAs, each into a column
+  /// range of the tile).
+  LogicalResult transfer(Value v, ArrayRef<AccessDim> dims, Value tile, bool toHbm);
+  /// Allocates an SBUF tile [P, F] and fills it with `transfer`.
+  FailureOr<Value> loadWalk(Value v, ArrayRef<AccessDim> dims, Type elementType);
+  static constexpr int64_t kMaxSplitDmas = 1024;
+
   /// Allocates an SBUF tile of `shape` and DMAs `hbmView` into it.
   Value load(Value hbmView, ArrayRef<int64_t> shape, Type elementType);
 

@@ -68,4 +68,24 @@ module attributes {trn.target = #trn.target<"trn2">} {
     }
     return
   }
+
+  // A reversed 6-D input walk needs 6 access-pattern dims (the DMA has 5):
+  // it is split into 32 DMAs (one per index of the free walk prefix), each a
+  // [2] column into its column range of the SBUF tile; the output walk merges
+  // into 3 dims and stays one DMA.
+  // CHECK-LABEL: func.func @split
+  // CHECK: %[[O:.*]] = trn.alloc() : memref<2x32xf32, #trn.mem<sbuf>>
+  // CHECK: %[[T:.*]] = trn.alloc() : memref<2x32xf32, #trn.mem<sbuf>>
+  // CHECK-COUNT-32: trn.dma_copy %{{.*}} -> %{{.*}} : memref<2xf32, strided<[16]{{.*}}>, #trn.mem<hbm>> -> memref<2x1xf32, strided<[32, 1]{{.*}}>, #trn.mem<sbuf>>
+  // CHECK: trn.activation exp %[[T]] -> %[[O]]
+  // CHECK: trn.dma_copy %[[O]] -> %{{.*}} : memref<2x32xf32, #trn.mem<sbuf>> -> memref<2x16x2xf32, strided<[2, 4, 1]>, #trn.mem<hbm>>
+  // CHECK-NOT: trn.dma_copy
+  func.func @split(%x: memref<2x2x2x2x2x2xf32, #trn.mem<hbm>>, %y: memref<2x2x2x2x2x2xf32, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d5, d4, d3, d2, d1, d0)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<2x2x2x2x2x2xf32, #trn.mem<hbm>>) outs(%y : memref<2x2x2x2x2x2xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %o: f32):
+      %e = math.exp %a : f32
+      linalg.yield %e : f32
+    }
+    return
+  }
 }
