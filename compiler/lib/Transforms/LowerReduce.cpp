@@ -39,6 +39,52 @@ static std::optional<AluOp> combinerOf(linalg::ReduceOp op) {
   return std::nullopt;
 }
 
+/// Reduces the walk `rows` (partition entry) x `reduced` of X over all
+/// reduced elements into the f32 column `col` [pc, 1]. Walks longer than the
+/// per-tile budget are reduced in chunks of the outermost reduced walk dim,
+/// combined with tensor_tensor.
+static LogicalResult reduceRows(TileEmitter &e, AluOp alu, Value X, AccessDim rows,
+                                ArrayRef<AccessDim> reduced, Value col) {
+  Type xElem = cast<MemRefType>(X.getType()).getElementType();
+  const int64_t budget = 4 * e.freeBudget(xElem);
+  int64_t total = 1;
+  for (const AccessDim &d : reduced)
+    total *= d.size;
+  auto reduceWalk = [&](ArrayRef<AccessDim> walk, Value dst) -> LogicalResult {
+    SmallVector<AccessDim> full{rows};
+    full.append(walk.begin(), walk.end());
+    FailureOr<Value> t = e.loadWalk(X, full, xElem);
+    if (failed(t))
+      return failure();
+    e.tensorReduce(alu, *t, dst, {0});
+    return success();
+  };
+  if (total <= budget || reduced.empty())
+    return reduceWalk(reduced, col);
+  int64_t inner = total / reduced.front().size;
+  if (inner > static_cast<int64_t>(e.target.maxFreeElemsSbuf))
+    return e.op->emitOpError("reduction needs ")
+           << inner << " elements per partition in one step, exceeding the " << e.target.name
+           << " limit of " << e.target.maxFreeElemsSbuf;
+  const AccessDim &outer = reduced.front();
+  int64_t chunk = std::max<int64_t>(1, budget / inner);
+  for (int64_t i = 0; i < outer.size; i += chunk) {
+    SmallVector<AccessDim> walk{{outer.dim, outer.start + i, std::min(chunk, outer.size - i)}};
+    walk.append(reduced.begin() + 1, reduced.end());
+    if (i == 0) {
+      if (failed(reduceWalk(walk, col)))
+        return failure();
+      continue;
+    }
+    int64_t pc = cast<MemRefType>(col.getType()).getDimSize(0);
+    Value part = e.alloc({pc, 1}, e.f32());
+    if (failed(reduceWalk(walk, part)))
+      return failure();
+    e.tensorTensor(alu, col, part, col);
+  }
+  return success();
+}
+
 LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::ReduceOp op,
                                             linalg::FillOp initFill) {
   TileEmitter e(rewriter, op);
@@ -91,7 +137,7 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
       Fk *= S[d];
     for (int64_t d : reduced)
       Fr *= S[d];
-    if (static_cast<uint64_t>(Fk * Fr) > e.target.maxFreeElemsSbuf)
+    if (Fk > 1 && static_cast<uint64_t>(Fk * Fr) > e.target.maxFreeElemsSbuf)
       return op->emitOpError("reduction tile has ")
              << Fk * Fr << " elements per partition, exceeding the " << e.target.name
              << " limit of " << e.target.maxFreeElemsSbuf;
@@ -111,19 +157,20 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
         return failure();
       SmallVector<int64_t> tileShape = Fk == 1 ? SmallVector<int64_t>{pc, Fr}
                                                : SmallVector<int64_t>{pc, Fk, Fr};
-      Value t;
-      if (Fk == 1) {
-        FailureOr<Value> loaded = e.loadWalk(X, src, xElem);
-        if (failed(loaded))
-          return failure();
-        t = *loaded;
-      } else {
-        t = e.load(*xView, tileShape, xElem);
-      }
       SmallVector<int64_t> redShape{pc, Fk};
       Value out = e.alloc(redShape, yElem);
+      if (Fk == 1) {
+        // One column: chunked free-dim reduction accumulated in f32.
+        Value red = init == Init::None && yElem == f32 ? out : e.alloc(redShape, f32);
+        SmallVector<AccessDim> reducedWalk(src.begin() + 1, src.end());
+        if (failed(reduceRows(e, *alu, X, src.front(), reducedWalk, red)))
+          return failure();
+        finish(red, out, *yView, redShape);
+        continue;
+      }
+      Value t = e.load(*xView, tileShape, xElem);
       Value red = init == Init::None ? out : e.alloc(redShape, f32);
-      e.tensorReduce(*alu, t, red, {Fk == 1 ? 0 : 1});
+      e.tensorReduce(*alu, t, red, {1});
       finish(red, out, *yView, redShape);
     }
     return success();
@@ -134,10 +181,6 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
   int64_t Fr = 1;
   for (int64_t d = 1; d < xt.getRank(); ++d)
     Fr *= S[d];
-  if (static_cast<uint64_t>(Fr) > e.target.maxFreeElemsSbuf)
-    return op->emitOpError("reduction rows have ")
-           << Fr << " elements, exceeding the " << e.target.name << " limit of "
-           << e.target.maxFreeElemsSbuf << " elements per partition";
   int64_t pc0 = std::min(pStep, rows);
   Value acc = e.alloc({pc0, 1}, f32);
   for (int64_t p0 = 0; p0 < rows; p0 += pStep) {
@@ -147,16 +190,16 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
       src.push_back({0, p0, pc});
     for (int64_t d = 1; d < xt.getRank(); ++d)
       src.push_back({d, 0, S[d]});
-    FailureOr<Value> xView = e.hbmAccess(X, src);
-    if (failed(xView))
-      return failure();
-    Value t = e.load(*xView, {pc, Fr}, xElem);
+    AccessDim rowsWalk = src.empty() ? AccessDim{-1, 0, 1} : src.front();
+    SmallVector<AccessDim> reducedWalk(src.begin() + (src.empty() ? 0 : 1), src.end());
     if (p0 == 0) {
-      e.tensorReduce(*alu, t, acc, {0});
+      if (failed(reduceRows(e, *alu, X, rowsWalk, reducedWalk, acc)))
+        return failure();
       continue;
     }
     Value part = e.alloc({pc, 1}, f32);
-    e.tensorReduce(*alu, t, part, {0});
+    if (failed(reduceRows(e, *alu, X, rowsWalk, reducedWalk, part)))
+      return failure();
     Value accRows = e.sliceTile(acc, 0, pc, 0, 1);
     e.tensorTensor(*alu, accRows, part, accRows);
   }

@@ -93,4 +93,25 @@ module attributes {trn.target = #trn.target<"trn2">} {
     }
     return
   }
+
+  // A row of 20000 elements exceeds the per-step budget (8192 f32): it is
+  // reduced in chunks (8192, 8192, 3616) combined on VectorE.
+  // CHECK-LABEL: func.func @long_rows
+  // CHECK: %[[OUT:.*]] = trn.alloc() : memref<3x1xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_reduce add %{{.*}} -> %[[OUT]] axes [0] : memref<3x8192xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_reduce add %{{.*}} -> %[[P1:.*]] axes [0] : memref<3x8192xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_tensor add %[[OUT]], %[[P1]] -> %[[OUT]]
+  // CHECK: trn.tensor_reduce add %{{.*}} -> %[[P2:.*]] axes [0] : memref<3x3616xf32, #trn.mem<sbuf>>
+  // CHECK: trn.tensor_tensor add %[[OUT]], %[[P2]] -> %[[OUT]]
+  // CHECK: trn.dma_copy %[[OUT]] -> %arg1
+  func.func @long_rows(%x: memref<3x20000xf32, #trn.mem<hbm>>, %y: memref<3xf32, #trn.mem<hbm>>) {
+    %z = arith.constant 0.0 : f32
+    linalg.fill ins(%z : f32) outs(%y : memref<3xf32, #trn.mem<hbm>>)
+    linalg.reduce ins(%x : memref<3x20000xf32, #trn.mem<hbm>>) outs(%y : memref<3xf32, #trn.mem<hbm>>) dimensions = [1]
+      (%a: f32, %acc: f32) {
+        %s = arith.addf %a, %acc : f32
+        linalg.yield %s : f32
+      }
+    return
+  }
 }
