@@ -393,6 +393,10 @@ FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
       return failure();
     if (c->kind == Val::Imm)
       return c->imm != 0.0f ? *t : *f;
+    // select(c, 1, 0) of a 0/1 predicate tile is the predicate itself.
+    if (c->kind == Val::Tile && t->kind == Val::Imm && t->imm == 1.0f && f->kind == Val::Imm &&
+        f->imm == 0.0f)
+      return *c;
     Value pc = materialize(*c), pt = materialize(*t), pf = materialize(*f);
     Value out = targetFor(res);
     e.select(pc, pt, pf, out);

@@ -27,6 +27,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
@@ -303,6 +304,69 @@ static void widenAccumulators(func::FuncOp func) {
   }
 }
 
+/// i1 tensors (comparison results feeding selects) have no device dtype: an
+/// element-wise generic producing i1 is rewritten to produce f32 0.0/1.0 and
+/// its element-wise consumers test `!= 0`.
+static LogicalResult widenPredicates(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> producers;
+  func.walk([&](linalg::GenericOp g) {
+    if (g.hasPureTensorSemantics() && g->getNumResults() == 1 &&
+        getElementTypeOrSelf(g->getResult(0).getType()).isInteger(1))
+      producers.push_back(g);
+  });
+  for (linalg::GenericOp g : producers) {
+    for (OpOperand &use : g->getResult(0).getUses()) {
+      auto consumer = dyn_cast<linalg::GenericOp>(use.getOwner());
+      if (!consumer || consumer.isDpsInit(&use))
+        return use.getOwner()->emitOpError("uses an i1 tensor; trnc supports i1 tensors only "
+                                           "as inputs of element-wise operations"),
+               failure();
+    }
+    IRRewriter rewriter(g->getContext());
+    Location loc = g.getLoc();
+    auto type = cast<RankedTensorType>(g->getResult(0).getType());
+    Type f32 = rewriter.getF32Type();
+    rewriter.setInsertionPoint(g);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), f32);
+    auto wide = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{RankedTensorType::get(type.getShape(), f32)}, g.getInputs(),
+        ValueRange{empty}, g.getIndexingMapsArray(), g.getIteratorTypesArray());
+    IRMapping map;
+    Block *oldBody = g.getBody();
+    SmallVector<Type> argTypes;
+    SmallVector<Location> argLocs;
+    for (BlockArgument a : oldBody->getArguments()) {
+      argTypes.push_back(a.getType());
+      argLocs.push_back(a.getLoc());
+    }
+    argTypes.back() = f32;
+    Block *body = rewriter.createBlock(&wide.getRegion(), {}, argTypes, argLocs);
+    for (auto [o, n] : llvm::zip(oldBody->getArguments(), body->getArguments()))
+      map.map(o, n);
+    rewriter.setInsertionPointToStart(body);
+    for (Operation &op : oldBody->without_terminator())
+      rewriter.clone(op, map);
+    Value pred = map.lookup(oldBody->getTerminator()->getOperand(0));
+    Value one = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(1.0f));
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
+    Value asFloat = arith::SelectOp::create(rewriter, loc, pred, one, zero);
+    linalg::YieldOp::create(rewriter, loc, asFloat);
+    // Consumers: the i1 block argument becomes f32, tested against 0.
+    for (OpOperand &use : llvm::make_early_inc_range(g->getResult(0).getUses())) {
+      auto consumer = cast<linalg::GenericOp>(use.getOwner());
+      BlockArgument arg = consumer.getMatchingBlockArgument(&use);
+      arg.setType(f32);
+      rewriter.setInsertionPointToStart(consumer.getBody());
+      Value z = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
+      Value test = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNE, arg, z);
+      rewriter.replaceAllUsesExcept(arg, test, test.getDefiningOp());
+      use.set(wide->getResult(0));
+    }
+    rewriter.eraseOp(g);
+  }
+  return success();
+}
+
 /// Makes every tile static: divisible loops stay, single-iteration loops get
 /// a constant induction variable, others are peeled into a full-tile loop and
 /// a one-iteration remainder.
@@ -384,6 +448,8 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
     return signalPassFailure();
 
   widenAccumulators(func);
+  if (failed(widenPredicates(func)))
+    return signalPassFailure();
 
   // Choose roots bottom-up: the last op of a fusable chain is tiled and pulls
   // its producers into its loop nest.
