@@ -21,6 +21,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <map>
+#include <tuple>
+#include <vector>
+
 namespace mlir::trn {
 #define GEN_PASS_DEF_TRNUNROLLPASS
 #include "trn/Transforms/Passes.h.inc"
@@ -117,6 +121,115 @@ static LogicalResult simplify(func::FuncOp func) {
   return success();
 }
 
+/// The HBM buffer a view walks, and whether nothing in the program writes
+/// it (function inputs and constants).
+static Value viewRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto sv = dyn_cast<memref::SubViewOp>(def))
+      v = sv.getSource();
+    else if (auto rc = dyn_cast<memref::ReinterpretCastOp>(def))
+      v = rc.getSource();
+    else if (auto c = dyn_cast<memref::CastOp>(def))
+      v = c.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+static bool isImmutableHbm(func::FuncOp func, Value root) {
+  if (root.getDefiningOp<memref::GetGlobalOp>())
+    return true;
+  auto arg = dyn_cast<BlockArgument>(root);
+  if (!arg || arg.getOwner() != &func.getBody().front())
+    return false;
+  auto kind = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "trn.kind");
+  return kind && kind.getValue() == "input";
+}
+
+/// Whether `alloc` is written only by `writer` and used directly (no views)
+/// by trn instructions.
+static bool writtenOnlyBy(Value alloc, Operation *writer) {
+  for (OpOperand &use : alloc.getUses()) {
+    auto inst = dyn_cast<TrnInstructionOpInterface>(use.getOwner());
+    if (!inst)
+      return false;
+    if (use.getOwner() == writer)
+      continue;
+    SmallVector<OpOperand *> reads, writes;
+    inst.getTileAccesses(reads, writes);
+    if (llvm::is_contained(writes, &use))
+      return false;
+  }
+  return true;
+}
+
+/// Load reuse on straight-line code: a DMA of an immutable HBM region (input
+/// or constant) into a fresh SBUF tile that an earlier, still cached tile
+/// already holds is removed and its readers use the earlier tile (e.g. the
+/// stationary chunk of a matmul reloaded for every N tile). The cache is
+/// bounded (a quarter of the SBUF partition, least recently used first), so
+/// reuse never turns into a capacity problem for trn-allocate.
+static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
+  using Key = std::tuple<const void *, int64_t, std::vector<int64_t>, std::vector<int64_t>,
+                         const void *, const void *>;
+  struct Entry {
+    Value tile;
+    int64_t bytes;
+    uint64_t lastUse;
+  };
+  std::map<Key, Entry> cache;
+  const int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition / 4);
+  int64_t cached = 0;
+  uint64_t clock = 0;
+  SmallVector<DmaCopyOp> dmas;
+  func.walk([&](DmaCopyOp dma) { dmas.push_back(dma); });
+  for (DmaCopyOp dma : dmas) {
+    ++clock;
+    auto dst = dma.getDst().getDefiningOp<AllocOp>();
+    auto srcType = dyn_cast<MemRefType>(dma.getSrc().getType());
+    if (!dst || !srcType || getMemSpace(srcType) != MemSpace::HBM ||
+        getMemSpace(dst.getType()) != MemSpace::SBUF)
+      continue;
+    Value root = viewRoot(dma.getSrc());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!isImmutableHbm(func, root) || failed(srcType.getStridesAndOffset(strides, offset)) ||
+        ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic) ||
+        !writtenOnlyBy(dst.getResult(), dma))
+      continue;
+    Key key{root.getAsOpaquePointer(), offset,
+            std::vector<int64_t>(srcType.getShape().begin(), srcType.getShape().end()),
+            std::vector<int64_t>(strides.begin(), strides.end()),
+            srcType.getElementType().getAsOpaquePointer(), dst.getType().getAsOpaquePointer()};
+    auto it = cache.find(key);
+    if (it != cache.end()) {
+      it->second.lastUse = clock;
+      dst.getResult().replaceAllUsesWith(it->second.tile);
+      dma->erase();
+      dst->erase();
+      continue;
+    }
+    std::optional<trnrt::DType> dt = getDType(dst.getType().getElementType());
+    int64_t free = 1;
+    for (int64_t d : dst.getType().getShape().drop_front())
+      free *= d;
+    int64_t bytes = static_cast<int64_t>(trnrt::dtypeBytes(dt ? *dt : trnrt::DType::F32, free));
+    if (bytes > budget)
+      continue;
+    while (cached + bytes > budget && !cache.empty()) {
+      auto lru = cache.begin();
+      for (auto i = cache.begin(); i != cache.end(); ++i)
+        if (i->second.lastUse < lru->second.lastUse)
+          lru = i;
+      cached -= lru->second.bytes;
+      cache.erase(lru);
+    }
+    cache[key] = Entry{dst.getResult(), bytes, clock};
+    cached += bytes;
+  }
+}
+
 void TrnUnrollPass::runOnFunction(func::FuncOp func) {
   // Innermost loops first, until none is left.
   while (true) {
@@ -145,6 +258,17 @@ void TrnUnrollPass::runOnFunction(func::FuncOp func) {
     func.emitError("trn-unroll: index folding did not converge");
     return signalPassFailure();
   }
+  reuseLoads(func, getTarget(func));
+  // Dead views of removed loads.
+  SmallVector<Operation *> deadViews;
+  func.walk([&](Operation *op) {
+    if (isa<memref::SubViewOp, memref::ReinterpretCastOp, memref::CastOp>(op) && op->use_empty())
+      deadViews.push_back(op);
+  });
+  for (Operation *op : llvm::reverse(deadViews))
+    if (op->use_empty())
+      op->erase();
+
   // Stage-6 contract.
   WalkResult wr = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op == func.getOperation() || isa<TrnInstructionOpInterface, AllocOp, func::ReturnOp,
