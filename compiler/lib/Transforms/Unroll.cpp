@@ -167,25 +167,22 @@ static bool writtenOnlyBy(Value alloc, Operation *writer) {
 /// Load reuse on straight-line code: a DMA of an immutable HBM region (input
 /// or constant) into a fresh SBUF tile that an earlier, still cached tile
 /// already holds is removed and its readers use the earlier tile (e.g. the
-/// stationary chunk of a matmul reloaded for every N tile). The cache is
-/// bounded (a quarter of the SBUF partition, least recently used first), so
-/// reuse never turns into a capacity problem for trn-allocate.
+/// stationary chunk of a matmul reloaded for every N tile). The cache holds
+/// at most a third of the SBUF partition (first come, first kept), so reuse
+/// leaves most of SBUF to the working set trn-allocate has to place.
 static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
   using Key = std::tuple<const void *, int64_t, std::vector<int64_t>, std::vector<int64_t>,
                          const void *, const void *>;
   struct Entry {
     Value tile;
     int64_t bytes;
-    uint64_t lastUse;
   };
   std::map<Key, Entry> cache;
-  const int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition / 4);
+  const int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition / 3);
   int64_t cached = 0;
-  uint64_t clock = 0;
   SmallVector<DmaCopyOp> dmas;
   func.walk([&](DmaCopyOp dma) { dmas.push_back(dma); });
   for (DmaCopyOp dma : dmas) {
-    ++clock;
     auto dst = dma.getDst().getDefiningOp<AllocOp>();
     auto srcType = dyn_cast<MemRefType>(dma.getSrc().getType());
     if (!dst || !srcType || getMemSpace(srcType) != MemSpace::HBM ||
@@ -204,7 +201,6 @@ static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
             srcType.getElementType().getAsOpaquePointer(), dst.getType().getAsOpaquePointer()};
     auto it = cache.find(key);
     if (it != cache.end()) {
-      it->second.lastUse = clock;
       dst.getResult().replaceAllUsesWith(it->second.tile);
       dma->erase();
       dst->erase();
@@ -215,17 +211,12 @@ static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
     for (int64_t d : dst.getType().getShape().drop_front())
       free *= d;
     int64_t bytes = static_cast<int64_t>(trnrt::dtypeBytes(dt ? *dt : trnrt::DType::F32, free));
-    if (bytes > budget)
+    // Keep-first: tiles cached earlier stay (a cyclic sweep over more data
+    // than the budget still hits on the cached part, where LRU would always
+    // miss).
+    if (cached + bytes > budget)
       continue;
-    while (cached + bytes > budget && !cache.empty()) {
-      auto lru = cache.begin();
-      for (auto i = cache.begin(); i != cache.end(); ++i)
-        if (i->second.lastUse < lru->second.lastUse)
-          lru = i;
-      cached -= lru->second.bytes;
-      cache.erase(lru);
-    }
-    cache[key] = Entry{dst.getResult(), bytes, clock};
+    cache[key] = Entry{dst.getResult(), bytes};
     cached += bytes;
   }
 }
