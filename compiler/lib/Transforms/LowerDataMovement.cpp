@@ -73,15 +73,31 @@ LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op,
                                           Value dst) {
   TileEmitter e(rewriter, op);
   auto st = cast<MemRefType>(src.getType()), dt = cast<MemRefType>(dst.getType());
-  if (TileEmitter::isOnChip(src) || TileEmitter::isOnChip(dst))
-    return op->emitOpError("copies of on-chip tiles are not supported; tile buffers are only "
-                           "accessed by the instructions of their tile");
   if (st.getElementType() != dt.getElementType())
     return op->emitOpError("copy converts ") << st.getElementType() << " to "
                                              << dt.getElementType()
                                              << "; DMA does not convert element types";
   if (st.getShape() != dt.getShape())
     return op->emitOpError("copy between different shapes");
+  Value srcPhys = TileEmitter::onChipRoot(src), dstPhys = TileEmitter::onChipRoot(dst);
+  if (srcPhys || dstPhys) {
+    // A whole on-chip tile buffer (trn-place-memory layout: logical dim
+    // rank-2 on partitions, the other dims flattened in order) <-> HBM.
+    Value phys = srcPhys ? srcPhys : dstPhys;
+    Value logical = srcPhys ? src : dst, other = srcPhys ? dst : src;
+    auto lt = cast<MemRefType>(logical.getType());
+    if ((srcPhys && dstPhys) || !logical.getDefiningOp<memref::ReinterpretCastOp>())
+      return op->emitOpError("copies between on-chip tiles or of on-chip tile slices are not "
+                             "supported");
+    int64_t r = lt.getRank(), p = r >= 2 ? r - 2 : 0;
+    SmallVector<AccessDim> walk;
+    if (r > 0)
+      walk.push_back({p, 0, lt.getDimSize(p)});
+    for (int64_t i = 0; i < r; ++i)
+      if (i != p)
+        walk.push_back({i, 0, lt.getDimSize(i)});
+    return e.transfer(other, walk, phys, /*toHbm=*/static_cast<bool>(srcPhys));
+  }
   FailureOr<Value> s = e.hbmAccess(src, fullWalk(st));
   FailureOr<Value> d = e.hbmAccess(dst, fullWalk(dt));
   if (failed(s) || failed(d))
