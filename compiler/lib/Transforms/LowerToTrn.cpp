@@ -81,6 +81,8 @@ static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
 void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
   IRRewriter rewriter(&getContext());
 
+  tileutils::generalizeOtherNamedOps(func);
+
   llvm::DenseMap<Operation *, linalg::FillOp> initFills;
   llvm::SmallPtrSet<Operation *, 16> absorbed;
   func.walk([&](linalg::LinalgOp op) {

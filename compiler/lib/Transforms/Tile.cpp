@@ -447,6 +447,7 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
   if (dyn.wasInterrupted())
     return signalPassFailure();
 
+  generalizeOtherNamedOps(func);
   widenAccumulators(func);
   if (failed(widenPredicates(func)))
     return signalPassFailure();

@@ -20,6 +20,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/AffineMap.h"
 #include "trn/runtime/Target.h"
 
@@ -97,6 +99,24 @@ inline std::optional<unsigned> partitionLoopDim(linalg::LinalgOp op) {
   if (auto e = dyn_cast<AffineDimExpr>(out.getResult(pos)))
     return e.getPosition();
   return std::nullopt;
+}
+
+/// Named linalg ops other than those the pipeline handles by name
+/// (contractions, reduce, fill, copy, transpose, broadcast) are generalized
+/// (e.g. linalg.map, linalg.add that reach trn-tile or trn-lower-to-trn).
+inline void generalizeOtherNamedOps(Operation *root) {
+  SmallVector<linalg::LinalgOp> todo;
+  root->walk([&](linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp, linalg::MatmulOp, linalg::BatchMatmulOp, linalg::ReduceOp,
+             linalg::FillOp, linalg::CopyOp, linalg::TransposeOp, linalg::BroadcastOp>(
+            op.getOperation()))
+      todo.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (linalg::LinalgOp op : todo) {
+    rewriter.setInsertionPoint(op);
+    (void)linalg::generalizeNamedOp(rewriter, op);
+  }
 }
 
 } // namespace mlir::trn::tileutils
