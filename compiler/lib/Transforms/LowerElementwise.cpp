@@ -70,6 +70,7 @@ private:
   Value dst, yielded;
   bool dstWritten = false;
   llvm::DenseMap<Value, Value> sigmoidOf;
+  llvm::DenseMap<Value, std::pair<Value, ActFunc>> geluOf;
   llvm::SmallPtrSet<Operation *, 8> skipped;
   SmallVector<std::pair<Val, Value>> materialized; // Affine value -> its tile
 
@@ -103,6 +104,7 @@ private:
   FailureOr<Val> lowerBodyOp(Operation &bodyOp);
   LogicalResult loadInputs();
   void findSigmoids();
+  void findGelus();
   SmallVector<AccessDim> walkFor(AffineMap map, bool column);
 };
 
@@ -257,6 +259,11 @@ static float foldAct(ActFunc f, float x) {
   case ActFunc::Rsqrt: return 1.0f / std::sqrt(x);
   case ActFunc::Erf: return std::erf(x);
   case ActFunc::Abs: return std::fabs(x);
+  case ActFunc::Gelu: return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
+  case ActFunc::GeluTanh:
+    return 0.5f * x *
+           (1.0f + std::tanh(std::sqrt(2.0f / static_cast<float>(M_PI)) *
+                             (x + 0.044715f * x * x * x)));
   default: return x;
   }
 }
@@ -308,6 +315,85 @@ void ElementwiseLowering::findSigmoids() {
   });
 }
 
+/// `v` is `a op b` for the binary op OpTy with operands in either order where
+/// `isA(a)`; returns b.
+template <typename OpTy>
+static Value matchCommutative(Value v, llvm::function_ref<bool(Value)> isA) {
+  auto op = v.getDefiningOp<OpTy>();
+  if (!op)
+    return Value();
+  if (isA(op.getLhs()))
+    return op.getRhs();
+  if (isA(op.getRhs()))
+    return op.getLhs();
+  return Value();
+}
+
+static bool isConstantNear(Value v, double c) {
+  std::optional<float> f = constantOf(v);
+  return f && std::fabs(*f - c) <= 1e-6 * std::max(1.0, std::fabs(c));
+}
+
+void ElementwiseLowering::findGelus() {
+  // gelu(x)      = (0.5 * x) * (1 + erf(x * sqrt(0.5)))
+  // gelu_tanh(x) = (0.5 * x) * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x*x*x)))
+  op.getBody()->walk([&](arith::MulFOp root) {
+    for (auto [halfSide, rest] : {std::pair(root.getLhs(), root.getRhs()),
+                                  std::pair(root.getRhs(), root.getLhs())}) {
+      Value x = matchCommutative<arith::MulFOp>(halfSide,
+                                                [](Value v) { return isConstantNear(v, 0.5); });
+      if (!x)
+        continue;
+      Value fn = matchCommutative<arith::AddFOp>(rest,
+                                                 [](Value v) { return isConstantNear(v, 1.0); });
+      if (!fn)
+        continue;
+      SmallVector<Operation *> chain{halfSide.getDefiningOp(), rest.getDefiningOp()};
+      ActFunc func;
+      if (auto erf = fn.getDefiningOp<math::ErfOp>()) {
+        Value arg = matchCommutative<arith::MulFOp>(
+            erf.getOperand(), [](Value v) { return isConstantNear(v, std::sqrt(0.5)); });
+        if (arg != x)
+          continue;
+        chain.append({erf, erf.getOperand().getDefiningOp()});
+        func = ActFunc::Gelu;
+      } else if (auto th = fn.getDefiningOp<math::TanhOp>()) {
+        Value inner = matchCommutative<arith::MulFOp>(
+            th.getOperand(), [](Value v) { return isConstantNear(v, std::sqrt(2.0 / M_PI)); });
+        Value cubic = inner ? matchCommutative<arith::AddFOp>(inner, [&](Value v) { return v == x; })
+                            : Value();
+        Value cube = cubic ? matchCommutative<arith::MulFOp>(
+                                 cubic, [](Value v) { return isConstantNear(v, 0.044715); })
+                           : Value();
+        auto c1 = cube ? cube.getDefiningOp<arith::MulFOp>() : arith::MulFOp();
+        if (!c1)
+          continue;
+        // x*x*x in either association.
+        auto isSquare = [&](Value v) {
+          auto m = v.getDefiningOp<arith::MulFOp>();
+          return m && m.getLhs() == x && m.getRhs() == x;
+        };
+        bool isCube = (isSquare(c1.getLhs()) && c1.getRhs() == x) ||
+                      (isSquare(c1.getRhs()) && c1.getLhs() == x);
+        if (!isCube)
+          continue;
+        Operation *sq = isSquare(c1.getLhs()) ? c1.getLhs().getDefiningOp()
+                                              : c1.getRhs().getDefiningOp();
+        chain.append({th, th.getOperand().getDefiningOp(), inner.getDefiningOp(),
+                      cubic.getDefiningOp(), c1, sq});
+        func = ActFunc::GeluTanh;
+      } else {
+        continue;
+      }
+      geluOf[root.getResult()] = {x, func};
+      for (Operation *inner : chain)
+        if (inner && inner->getResult(0).hasOneUse())
+          skipped.insert(inner);
+      return;
+    }
+  });
+}
+
 FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
   auto get = [&](Value v) -> FailureOr<Val> {
     auto it = vals.find(v);
@@ -326,6 +412,12 @@ FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
            failure();
   };
   Value res = bodyOp.getNumResults() == 1 ? bodyOp.getResult(0) : Value();
+  if (auto it = geluOf.find(res); it != geluOf.end()) {
+    FailureOr<Val> x = get(it->second.first);
+    if (failed(x))
+      return failure();
+    return unary(it->second.second, *x, res);
+  }
   if (auto it = sigmoidOf.find(res); it != sigmoidOf.end()) {
     FailureOr<Val> x = get(it->second);
     if (failed(x))
@@ -592,6 +684,7 @@ LogicalResult ElementwiseLowering::run() {
   auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
   yielded = yield.getOperand(0);
   findSigmoids();
+  findGelus();
   for (Operation &bodyOp : op.getBody()->without_terminator()) {
     if (skipped.contains(&bodyOp))
       continue;

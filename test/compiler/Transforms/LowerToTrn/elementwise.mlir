@@ -88,4 +88,46 @@ module attributes {trn.target = #trn.target<"trn2">} {
     }
     return
   }
+
+  // GELU (erf form, as the importer emits it) applied to x + column is one
+  // ScalarE activation with a bias tile; the tanh approximation likewise.
+  // CHECK-LABEL: func.func @gelu
+  // CHECK-NOT: trn.activation erf
+  // CHECK: trn.activation gelu %{{.*}} -> %{{.*}} scale(1.000000e+00) bias(%{{.*}} : memref<16x1xf32, #trn.mem<sbuf>>)
+  // CHECK-NOT: trn.tensor_tensor
+  // CHECK: trn.activation gelu_tanh
+  // CHECK-NOT: trn.tensor_tensor
+  func.func @gelu(%x: memref<16x8xf32, #trn.mem<hbm>>, %c: memref<16xf32, #trn.mem<hbm>>, %y: memref<16x8xf32, #trn.mem<hbm>>, %z: memref<16x8xf32, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %c : memref<16x8xf32, #trn.mem<hbm>>, memref<16xf32, #trn.mem<hbm>>) outs(%y : memref<16x8xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %half = arith.constant 0.5 : f32
+      %one = arith.constant 1.0 : f32
+      %rs = arith.constant 0.707106769 : f32
+      %v = arith.addf %a, %b : f32
+      %h = arith.mulf %half, %v : f32
+      %s = arith.mulf %v, %rs : f32
+      %e = math.erf %s : f32
+      %p = arith.addf %one, %e : f32
+      %r = arith.mulf %h, %p : f32
+      linalg.yield %r : f32
+    }
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<16x8xf32, #trn.mem<hbm>>) outs(%z : memref<16x8xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %o: f32):
+      %half = arith.constant 0.5 : f32
+      %one = arith.constant 1.0 : f32
+      %k = arith.constant 0.797884583 : f32
+      %cc = arith.constant 0.044715 : f32
+      %sq = arith.mulf %a, %a : f32
+      %cu = arith.mulf %sq, %a : f32
+      %t = arith.mulf %cc, %cu : f32
+      %in = arith.addf %a, %t : f32
+      %ki = arith.mulf %k, %in : f32
+      %th = math.tanh %ki : f32
+      %p = arith.addf %one, %th : f32
+      %h = arith.mulf %half, %a : f32
+      %r = arith.mulf %h, %p : f32
+      linalg.yield %r : f32
+    }
+    return
+  }
 }
