@@ -105,6 +105,7 @@ private:
   LogicalResult loadInputs();
   void findSigmoids();
   void findGelus();
+  void findSilus();
   SmallVector<AccessDim> walkFor(AffineMap map, bool column);
 };
 
@@ -260,6 +261,7 @@ static float foldAct(ActFunc f, float x) {
   case ActFunc::Erf: return std::erf(x);
   case ActFunc::Abs: return std::fabs(x);
   case ActFunc::Gelu: return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
+  case ActFunc::Silu: return x / (1.0f + std::exp(-x));
   case ActFunc::GeluTanh:
     return 0.5f * x *
            (1.0f + std::tanh(std::sqrt(2.0f / static_cast<float>(M_PI)) *
@@ -332,6 +334,21 @@ static Value matchCommutative(Value v, llvm::function_ref<bool(Value)> isA) {
 static bool isConstantNear(Value v, double c) {
   std::optional<float> f = constantOf(v);
   return f && std::fabs(*f - c) <= 1e-6 * std::max(1.0, std::fabs(c));
+}
+
+void ElementwiseLowering::findSilus() {
+  // silu(x) = x * sigmoid(x), with the sigmoid recognised by findSigmoids.
+  op.getBody()->walk([&](arith::MulFOp mul) {
+    for (auto [a, b] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())}) {
+      auto it = sigmoidOf.find(b);
+      if (it == sigmoidOf.end() || it->second != a)
+        continue;
+      geluOf[mul.getResult()] = {a, ActFunc::Silu};
+      if (b.hasOneUse())
+        skipped.insert(b.getDefiningOp());
+      return;
+    }
+  });
 }
 
 void ElementwiseLowering::findGelus() {
@@ -685,6 +702,7 @@ LogicalResult ElementwiseLowering::run() {
   yielded = yield.getOperand(0);
   findSigmoids();
   findGelus();
+  findSilus();
   for (Operation &bodyOp : op.getBody()->without_terminator()) {
     if (skipped.contains(&bodyOp))
       continue;

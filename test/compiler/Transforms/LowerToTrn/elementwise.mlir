@@ -28,7 +28,12 @@ module attributes {trn.target = #trn.target<"trn2">} {
   // CHECK-LABEL: func.func @sigmoid_rsub
   // CHECK-NOT: trn.activation exp
   // CHECK: trn.activation sigmoid %[[X:.*]] -> %[[S:.*]] scale
-  // CHECK-NEXT: trn.tensor_tensor div %[[S]], %[[X]] -> %{{.*}}
+  // CHECK-NEXT: trn.alloc
+  // CHECK-NEXT: trn.tensor_tensor div %[[S]], %[[X]] -> %[[D:.*]] :
+  // x * sigmoid(x) is silu.
+  // CHECK-NEXT: trn.alloc
+  // CHECK-NEXT: trn.activation silu %[[X]] -> %[[U:.*]] scale
+  // CHECK-NEXT: trn.tensor_tensor add %[[D]], %[[U]]
   func.func @sigmoid_rsub(%x: memref<16x8xf32, #trn.mem<hbm>>, %y: memref<16x8xf32, #trn.mem<hbm>>) {
     linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : memref<16x8xf32, #trn.mem<hbm>>) outs(%y : memref<16x8xf32, #trn.mem<hbm>>) {
     ^bb0(%a: f32, %o: f32):
@@ -38,7 +43,9 @@ module attributes {trn.target = #trn.target<"trn2">} {
       %d = arith.addf %one, %e : f32
       %s = arith.divf %one, %d : f32
       %r = arith.divf %s, %a : f32
-      linalg.yield %r : f32
+      %q = arith.mulf %a, %s : f32
+      %t = arith.addf %r, %q : f32
+      linalg.yield %t : f32
     }
     return
   }
