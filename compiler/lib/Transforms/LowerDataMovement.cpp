@@ -159,6 +159,68 @@ LogicalResult mlir::trn::lower::lowerTranspose(RewriterBase &rewriter, linalg::T
   Type elem = yt.getElementType();
   if (lastTwo && (elem.isF32() || elem.isBF16()))
     return lowerTransposeOnPE(e, X, Y);
+  if (r >= 2 && perm[r - 1] != r - 1 && (elem.isF32() || elem.isBF16())) {
+    // The innermost (contiguous) dim changes: batched 2-D PE transposes over
+    // (b = the source dim that becomes innermost, a = the source innermost
+    // dim), enumerating every other dim, so both DMAs walk contiguous runs.
+    auto xt = cast<MemRefType>(X.getType());
+    ArrayRef<int64_t> S = xt.getShape();
+    int64_t a = r - 1, b = perm[r - 1];
+    int64_t pa = -1;
+    for (int64_t i = 0; i < r; ++i)
+      if (perm[i] == a)
+        pa = i;
+    const int64_t step = std::min<int64_t>(e.target.numPartitions, e.target.maxStationaryFree);
+    SmallVector<int64_t> others, otherShape;
+    for (int64_t d = 0; d < r; ++d)
+      if (d != a && d != b) {
+        others.push_back(d);
+        otherShape.push_back(S[d]);
+      }
+    int64_t blocks = ((S[a] + step - 1) / step) * ((S[b] + step - 1) / step);
+    for (int64_t s : otherShape)
+      blocks *= s;
+    if (blocks <= 1024) {
+      LogicalResult status = success();
+      forEachIndex(otherShape, [&](ArrayRef<int64_t> idx) {
+        for (int64_t b0 = 0; b0 < S[b] && succeeded(status); b0 += step) {
+          int64_t bc = std::min(step, S[b] - b0);
+          for (int64_t a0 = 0; a0 < S[a]; a0 += step) {
+            int64_t ac = std::min(step, S[a] - a0);
+            // Source walk (b, a) with the other dims fixed.
+            SmallVector<AccessDim> src;
+            for (auto [k, d] : llvm::enumerate(others))
+              src.push_back({d, idx[k], 1});
+            src.push_back({b, b0, bc});
+            src.push_back({a, a0, ac});
+            // Destination walk (pa, last) where dest dim i holds source dim perm[i].
+            SmallVector<AccessDim> dst;
+            for (int64_t i = 0; i < r; ++i) {
+              int64_t sd = perm[i];
+              if (i == pa || i == r - 1)
+                continue;
+              auto it = llvm::find(others, sd);
+              dst.push_back({i, idx[it - others.begin()], 1});
+            }
+            dst.push_back({pa, a0, ac});
+            dst.push_back({r - 1, b0, bc});
+            FailureOr<Value> sv = e.hbmAccess(X, src), dv = e.hbmAccess(Y, dst);
+            if (failed(sv) || failed(dv)) {
+              status = failure();
+              return;
+            }
+            Value in = e.load(*sv, {bc, ac}, xt.getElementType());
+            Value ps = e.alloc({ac, bc}, e.f32(), MemSpace::PSUM);
+            e.transpose(in, ps);
+            Value out = e.alloc({ac, bc}, elem);
+            e.tensorCopy(ps, out);
+            e.dma(out, *dv);
+          }
+        }
+      });
+      return status;
+    }
+  }
   SmallVector<AccessDim> src;
   for (auto [i, p] : llvm::enumerate(op.getPermutation()))
     src.push_back({p, 0, yt.getDimSize(i)});

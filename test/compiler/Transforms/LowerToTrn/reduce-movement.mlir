@@ -40,11 +40,22 @@ module attributes {trn.target = #trn.target<"trn2">} {
       }
     return
   }
-  // Transpose and broadcast are single HBM->HBM DMAs with permuted / stride-0
-  // source walks; the bf16 fill memsets one 128-row tile and DMAs it thrice.
+  // A transpose that changes the innermost dim ([3,5,7] -> [7,3,5]) is a
+  // batched PE transpose over (dim 1, dim 2), one [5, 7] block per index of
+  // dim 0, so both DMAs walk contiguous runs; a broadcast is one HBM->HBM DMA
+  // with a stride-0 source walk; the bf16 fill memsets one 128-row tile and
+  // DMAs it thrice.
   // CHECK-LABEL: func.func @moves
-  // CHECK: %[[T:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [7, 15], strides: [1, 7]
-  // CHECK: trn.dma_copy %[[T]] -> %arg2
+  // CHECK: %[[S0:.*]] = memref.subview %arg0[0, 0, 0] [1, 5, 7] [1, 1, 1]
+  // CHECK: %[[D0:.*]] = memref.subview %arg2[0, 0, 0] [7, 1, 5] [1, 1, 1]
+  // CHECK: trn.dma_copy %[[S0]] -> %[[B0:.*]] : memref<1x5x7xf32, strided<[35, 7, 1]>, #trn.mem<hbm>> -> memref<5x7xf32, #trn.mem<sbuf>>
+  // CHECK: trn.transpose %[[B0]] -> %[[P0:.*]] : memref<5x7xf32, #trn.mem<sbuf>> -> memref<7x5xf32, #trn.mem<psum>>
+  // CHECK: trn.tensor_copy %[[P0]] -> %[[O0:.*]] :
+  // CHECK: trn.dma_copy %[[O0]] -> %[[D0]] : memref<7x5xf32, #trn.mem<sbuf>> -> memref<7x1x5xf32, strided<[15, 5, 1]>, #trn.mem<hbm>>
+  // CHECK: memref.subview %arg0[2, 0, 0] [1, 5, 7] [1, 1, 1]
+  // CHECK: memref.subview %arg2[0, 2, 0] [7, 1, 5] [1, 1, 1]
+  // CHECK: trn.transpose
+  // CHECK-NOT: trn.transpose
   // CHECK: %[[B:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [3, 7], strides: [0, 1]
   // CHECK: trn.dma_copy %[[B]] -> %arg3
   // CHECK: trn.memset 1.000000e+00 -> %[[F:.*]] : memref<128x9xbf16, #trn.mem<sbuf>>
