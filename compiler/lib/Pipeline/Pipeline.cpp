@@ -98,7 +98,7 @@ struct Stage {
   StringRef name;
   StringRef pass; // empty for "input"
 };
-// docs/pipeline.md: entry check -> decompose -> (quantize) -> layout -> tile
+// docs/pipeline.md: entry check -> decompose -> layout -> (quantize) -> tile
 // -> bufferize -> place memory -> lower -> unroll -> allocate -> schedule.
 constexpr Stage kStages[] = {
     {"input", ""},
@@ -114,7 +114,7 @@ constexpr Stage kStages[] = {
     {"schedule", "trn-schedule"},
 };
 constexpr unsigned kFirstDeviceStage = 9; // "allocate"
-constexpr unsigned kDecomposeStage = 2;   // quantization runs right after it
+constexpr unsigned kQuantizeAfterStage = 3; // "layout": quantization runs right after it
 constexpr StringRef kQuantPass = "trn-quantize";
 } // namespace
 
@@ -195,7 +195,7 @@ LogicalResult mlir::trn::buildTrnPipeline(OpPassManager &pm, const PipelineOptio
     };
     if (failed(info->addToPipeline(pm, "", handler)))
       return fail("cannot add pass '" + kStages[i].pass + "': " + passError);
-    if (i == kDecomposeStage && quantize) {
+    if (i == kQuantizeAfterStage && quantize) {
       const PassInfo *q = PassInfo::lookup(kQuantPass);
       if (failed(q->addToPipeline(pm, "mode=" + options.quant, handler)))
         return fail("cannot add pass '" + kQuantPass + "': " + passError);

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LowerMatmulQuant.h"
 #include "LowerUtils.h"
 #include "TileUtils.h"
 
@@ -59,6 +60,7 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
 
   Type lElem = lt.getElementType(), rElem = rt.getElementType();
   Type common = lElem == rElem ? lElem : e.f32();
+  const bool doubleRow = useFp8DoubleRow(e.target, lElem, rElem);
   Type f32 = e.f32();
   LogicalResult status = success();
   forEachIndex(batchShape, [&](ArrayRef<int64_t> bIdx) {
@@ -69,8 +71,22 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
       for (int64_t n0 = 0; n0 < N; n0 += nStep) {
         int64_t nc = std::min(nStep, N - n0);
         Value psum = cPhys ? cPhys : e.alloc({mc, nc}, f32, MemSpace::PSUM);
-        for (int64_t k0 = 0; k0 < K; k0 += kStep) {
-          int64_t kc = std::min(kStep, K - k0);
+        for (int64_t k0 = 0, kc = 0; k0 < K; k0 += kc) {
+          kc = std::min(kStep, K - k0);
+          if (doubleRow && K - k0 >= 2 * kStep) { // FP8: K = 2 * partitions per matmul
+            kc = 2 * kStep;
+            SmallVector<AccessDim> bd;
+            for (int64_t i = 0; i < nb; ++i)
+              bd.push_back({i, bIdx[i], 1});
+            FailureOr<Value> st = stageRows(e, L, bd, nb, k0, kStep, 2, m0, mc, lElem);
+            FailureOr<Value> mv = stageRows(e, R, bd, nb, k0, kStep, 2, n0, nc, rElem);
+            if (failed(st) || failed(mv)) {
+              status = failure();
+              return;
+            }
+            matmulInMode(e, *st, *mv, psum, k0 > 0, MatmulMode::Fp8DoubleRow);
+            continue;
+          }
           auto stage = [&](Value src, int64_t f0, int64_t fc, Type elem) -> Value {
             SmallVector<AccessDim> dims;
             for (int64_t i = 0; i < nb; ++i)

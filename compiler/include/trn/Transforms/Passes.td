@@ -353,4 +353,56 @@ def TrnLayoutPass : Pass<"trn-layout", "ModuleOp"> {
                            "tensor::TensorDialect"];
 }
 
+def TrnQuantizePass : Pass<"trn-quantize", "ModuleOp"> {
+  let summary = "Quantize the operands of device-form contractions (bf16, FP8 with scales)";
+  let description = [{
+    Runs after trn-layout. Groups device-form contractions
+    (`C[m,n] = sum_k L[k,m] R[k,n]`) into accumulation chains (a conv's
+    taps) and quantizes their operands to the mode's element type:
+    constant operands at compile time (RNE, saturating, trnrt numerics) with
+    a per-tensor or per-channel (non-contracted dim) f32 scale; activation
+    operands on the device by an element-wise `truncf(x * (max / amax))` of
+    their root (traced through slices, reshapes and zero pads,
+    which are replayed on the quantized root), with amax computed on the
+    device (`activation-scales=dynamic`) or given from calibration
+    (`static`, `activation-amax`). The chain accumulates in quantized units
+    (FP32 PSUM) and its result is multiplied by `s_L * s_R` in one
+    element-wise generic (a per-partition scale for per-channel weights);
+    a non-zero initial value is divided by it first. `bf16` casts the
+    operands to bf16. A mode the target cannot run is an error naming the
+    targets that can. See docs/passes/trn-quantize.md.
+
+    Example (fp8-e4m3, per-tensor, dynamic):
+    ```mlir
+    %c = linalg.matmul indexing_maps = [(k,m), (k,n), (m,n)]
+           ins(%w, %x : tensor<256x128xf32>, tensor<256x64xf32>) ...
+    // becomes
+    %amax = linalg.reduce {maximumf} (|x|) -> tensor<f32>
+    %xq = linalg.generic ins(%x, %amax) { truncf(x * 448 / amax) } -> tensor<256x64xf8E4M3FN>
+    %wq = arith.constant dense<...> : tensor<256x128xf8E4M3FN>
+    %c = linalg.matmul ... ins(%wq, %xq) ...
+    %d = linalg.generic ins(%c, %amax) { c * amax * (s_w / 448) }
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"none\"",
+           "none, bf16, fp8-e4m3, fp8-e5m2, mxfp8, mxfp4">,
+    Option<"weightScales", "weight-scales", "std::string", /*default=*/"\"per-channel\"",
+           "Scales of constant operands: per-tensor or per-channel">,
+    Option<"activationScales", "activation-scales", "std::string", /*default=*/"\"dynamic\"",
+           "Scales of activation operands: dynamic (amax on the device) or static "
+           "(activation-amax from calibration)">,
+    ListOption<"activationAmax", "activation-amax", "float",
+               "Calibrated amax per activation root, in order of first use">,
+    Option<"debugOutputs", "debug-outputs", "bool", /*default=*/"false",
+           "Append each quantized chain's result as an extra function result "
+           "(trn.name quant.op<i>) for the quantization report">,
+    Option<"calibrationOutputs", "calibration-outputs", "bool", /*default=*/"false",
+           "mode=none only: append each activation root as an extra result "
+           "(trn.name quant.calib<i>) for calibration">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "linalg::LinalgDialect",
+                           "math::MathDialect", "tensor::TensorDialect"];
+}
+
 #endif // TRN_TRANSFORMS_PASSES_TD
