@@ -1,6 +1,5 @@
 """End to end: torch.nn.Module -> trnc.compile (importer + the trnc pipeline) -> emulator, compared
-with PyTorch eager.  Tolerances: tolerance.py.  Tests the compiler cannot handle yet are marked
-xfail(strict=True) with the reason, so they flip to failures (to be unmarked) once it can."""
+with PyTorch eager.  Tolerances: tolerance.py."""
 import pytest
 import torch
 import torch.nn as nn
@@ -90,37 +89,24 @@ def test_bf16_elementwise_torch_dtype_round_trip():
     assert_close(y, m(x), k=1, bf16_roundings=2)
 
 
-# -- not yet compilable: strict xfails (they fail loudly once the compiler handles them) ------------
-STRIDED_DMA = ("trn-lower-to-trn: the transpose that trn-layout inserts for a row-major matmul operand "
-               "becomes an HBM dma_copy of a strided view (strided<[1, K]>), rejected as 'not a static "
-               "view of a buffer with the identity layout'")
-BROADCAST_DMA = ("trn-lower-to-trn: a broadcast operand becomes an HBM dma_copy of a stride-0 view "
-                 "(strided<[0, 1]>), rejected as 'not a static view ... identity layout'")
-PAD_MAP = "trn-lower-to-trn: tensor.pad bufferizes to linalg.map, which the lowering does not support"
-
-
-@pytest.mark.xfail(strict=True, reason=BROADCAST_DMA)
+# -- whole layers and models -------------------------------------------------------------------
 def test_broadcast_bias_gelu():
     run_e2e(Fn(lambda x, b: F.gelu(x + b)), torch.randn(64, 96), torch.randn(96), k=1)
 
 
-@pytest.mark.xfail(strict=True, reason=STRIDED_DMA)
 def test_matmul_row_major():
     run_e2e(Fn(lambda x, y: x @ y), torch.randn(32, 64), torch.randn(64, 48), k=64)
 
 
-@pytest.mark.xfail(strict=True, reason=STRIDED_DMA)
 def test_linear_relu():
     run_e2e(nn.Sequential(nn.Linear(64, 32), nn.ReLU()), torch.randn(16, 64), k=64)
 
 
-@pytest.mark.xfail(strict=True, reason=STRIDED_DMA)
 def test_mlp():
     m = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Linear(128, 10))
     run_e2e(m, torch.randn(8, 64), k=192, growth=4)
 
 
-@pytest.mark.xfail(strict=True, reason=PAD_MAP)
 def test_small_cnn():
     m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
                       nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
@@ -128,21 +114,17 @@ def test_small_cnn():
     run_e2e(m, torch.randn(2, 3, 16, 16), k=27 + 72 + 16, growth=8)
 
 
-@pytest.mark.xfail(strict=True, reason="trn-lower-to-trn: the head split (view + permute) becomes an HBM "
-                   "dma_copy of a permuted view (strided<[32, 256, 1]>), rejected as not identity layout")
 def test_transformer_encoder_layer():
     layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
     run_e2e(layer, torch.randn(2, 8, 32), k=32 * 3 + 64 + 8, growth=8)
 
 
-@pytest.mark.xfail(strict=True, reason=PAD_MAP)
 def test_resnet18():
     torchvision = pytest.importorskip("torchvision")
     m = torchvision.models.resnet18(weights=None, num_classes=10)
     run_e2e(m, torch.randn(1, 3, 32, 32), k=4000, growth=32)
 
 
-@pytest.mark.xfail(strict=True, reason=PAD_MAP)
 def test_mobilenet_v2():
     torchvision = pytest.importorskip("torchvision")
     m = torchvision.models.mobilenet_v2(weights=None, num_classes=10)
