@@ -14,6 +14,7 @@
 
 #include "LowerMatmulQuant.h"
 #include "LowerUtils.h"
+#include "MatmulBlocking.h"
 #include "TileUtils.h"
 
 using namespace mlir;
@@ -22,6 +23,8 @@ using namespace mlir::trn::lower;
 
 LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op,
                                             linalg::FillOp initFill) {
+  if (blocking::hasPlan(op))
+    return lowerMatmulBlocked(rewriter, op, initFill);
   TileEmitter e(rewriter, op);
   Value L = op.getDpsInputOperand(0)->get(), R = op.getDpsInputOperand(1)->get();
   Value C = op.getDpsInitOperand(0)->get();

@@ -232,7 +232,10 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
           continue;
         // ScalarE is the activation engine; other element-wise work goes to
         // VectorE/GpSimd unless `engine = #trn.engine<act>` asks for it.
-        if (e == trnrt::Engine::ACT && opcode != trnrt::Opcode::Activation)
+        // PSUM evictions (tensor_copy from PSUM) may use either ScalarE or
+        // VectorE: the list scheduler balances them between the two.
+        if (e == trnrt::Engine::ACT && opcode != trnrt::Opcode::Activation &&
+            !(opcode == trnrt::Opcode::TensorCopy && touchesPsum))
           continue;
         engines.push_back(e);
       }
@@ -364,10 +367,17 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
         (a.write ? priorWrites : priorReads)[memoryKey(a.ap)].push_back({i, &a, box});
     }
 
-    // Durations per candidate queue.
+    // Durations per candidate queue. A DMA pays the semaphore trigger
+    // latency exactly when the emulator charges it: when a semaphore released
+    // it, i.e. its last cross-queue producer finished after its queue became
+    // free (docs/emulator.md, "Timing semantics"). Same-queue producers finish
+    // before the queue is free, so `readyAt > queueFree` means exactly that.
+    // For priorities (bottom levels) a DMA with producers is assumed triggered.
+    auto durationAt = [&](const Node &n, trnrt::QueueId q, bool triggered) {
+      return target.durationNs(n.inst, q, trnrt::queueEngine(q) == trnrt::Engine::DMA && triggered);
+    };
     auto duration = [&](const Node &n, trnrt::QueueId q) {
-      bool triggered = trnrt::queueEngine(q) == trnrt::Engine::DMA && !n.preds.empty();
-      return target.durationNs(n.inst, q, triggered);
+      return durationAt(n, q, !n.preds.empty());
     };
     for (unsigned i = nodes.size(); i-- > 0;) {
       Node &n = nodes[i];
@@ -415,7 +425,7 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
           if (n.candidates.size() > 1 && q >= trnrt::kFirstDmaQueue && q != bestDma)
             continue;
           double s = std::max(readyAt, queueFree[q]);
-          double f = s + duration(n, q);
+          double f = s + durationAt(n, q, readyAt > queueFree[q]);
           bool better;
           if (!have) {
             better = true;

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MatmulBlocking.h"
 #include "TileUtils.h"
 #include "trn/Transforms/Passes.h"
 
@@ -245,6 +246,8 @@ static void widenAccumulators(func::FuncOp func) {
     if (!op.hasPureTensorSemantics() || !isDeviceContraction(op))
       return;
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (blocking::hasPlan(op))
+      return; // blocked GEMMs accumulate in f32 and round on eviction themselves
     if (!type.getElementType().isF32() && op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
       todo.push_back(op);
   });
@@ -448,6 +451,8 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
     return signalPassFailure();
 
   generalizeOtherNamedOps(func);
+  if (failed(blocking::markBlockedMatmuls(func)))
+    return signalPassFailure();
   widenAccumulators(func);
   if (failed(widenPredicates(func)))
     return signalPassFailure();
@@ -473,8 +478,8 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
     groups.push_back(std::move(group));
   }
   for (FusionGroup &group : groups) {
-    if (!group.root.hasPureTensorSemantics())
-      continue;
+    if (!group.root.hasPureTensorSemantics() || blocking::hasPlan(group.root))
+      continue; // blocked GEMMs are lowered as one loop nest (MatmulBlocking.h)
     if (failed(tileGroup(group, target)))
       return signalPassFailure();
   }

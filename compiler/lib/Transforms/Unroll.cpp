@@ -183,6 +183,8 @@ static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
   SmallVector<DmaCopyOp> dmas;
   func.walk([&](DmaCopyOp dma) { dmas.push_back(dma); });
   for (DmaCopyOp dma : dmas) {
+    if (dma->hasAttr("trnc.no_reuse"))
+      continue; // a blocked GEMM's loads are placed by its strategy (MatmulBlocking.h)
     auto dst = dma.getDst().getDefiningOp<AllocOp>();
     auto srcType = dyn_cast<MemRefType>(dma.getSrc().getType());
     if (!dst || !srcType || getMemSpace(srcType) != MemSpace::HBM ||

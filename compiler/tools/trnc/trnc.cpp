@@ -62,6 +62,12 @@ static cl::opt<std::string> emitStage(
              "'program' for the trn-objdump-style listing"),
     cl::value_desc("stage"), cl::cat(trncCategory));
 
+static cl::opt<std::string> tilingMode(
+    "trn-tiling",
+    cl::desc("GEMM blocking (docs/scheduling.md): auto (cost model, default), tile (per-tile "
+             "fusion only), naive, hoist, block-mn, block-mnk"),
+    cl::init("auto"), cl::value_desc("strategy"), cl::cat(trncCategory));
+
 namespace {
 
 std::string locationPrefix(Location loc) {
@@ -168,6 +174,10 @@ int main(int argc, char **argv) {
       names += (names.empty() ? "" : ", ") + n;
     return fail("--target=" + targetName + ": unknown target; targets: " + names);
   }
+  static const char *const kTilings[] = {"auto", "tile", "naive", "hoist", "block-mn", "block-mnk"};
+  if (!llvm::is_contained(kTilings, StringRef(tilingMode)))
+    return fail("--trn-tiling=" + tilingMode +
+                ": unknown strategy; strategies: auto, tile, naive, hoist, block-mn, block-mnk");
   if (emitStage.empty() && outputFilename.empty())
     return fail("no output file: use -o OUT.trnx (or --emit=STAGE to print the IR)");
 
@@ -213,6 +223,10 @@ int main(int argc, char **argv) {
         targetName.empty() ? trn::TrnDialect::getDefaultTargetName().str() : targetName;
     (*module)->setAttr(targetAttrName, trn::TargetAttr::get(&context, name));
   }
+
+  // Read by trn-tile (MatmulBlocking.h), which rejects unknown values.
+  if (tilingMode != "auto")
+    (*module)->setAttr("trnc.matmul_tiling", StringAttr::get(&context, tilingMode));
 
   bool deviceLevel = containsDeviceInstructions(*module);
   if (emitStage == "input")

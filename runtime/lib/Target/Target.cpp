@@ -53,6 +53,12 @@ Target commonTarget() {
   t.dma.descriptorNs = 600;
   t.dma.efficientBytesPerPartition = 2 * KiB; // [DMABW] efficient from >= 2 KiB
   t.dma.fullRateBytesPerPartition = 4 * KiB;  // [DMABW] full rate from >= 4 KiB
+  // Not published: runs shorter than this cost the queue as much as this many
+  // bytes at the "efficient" (2 KiB) rate. Calibrated on the NKI matmul
+  // tutorial (HARDWARE.md "Reference results", docs/scheduling.md): its
+  // 256 B- and 1 KiB-run kernels both sustain ~100 GB/s on trn1, i.e. the
+  // same rate, well above a linear run/4096 curve.
+  t.dma.minRunBytes = 512;
   return t;
 }
 
@@ -214,13 +220,21 @@ double EngineModel::widthFactor(const std::vector<DType> &operands) const {
 }
 
 double DmaModel::efficiency(uint64_t runBytes) const {
-  // [DMABW]: efficient from 2 KiB, full rate from 4 KiB per partition. Linear
-  // in the run length below full rate: each contiguous run occupies the queue
-  // at least as long as a fullRateBytesPerPartition run would (a per-run
-  // fixed cost), so 2 KiB runs reach 50% and 4 KiB runs 100%.
+  // [DMABW]: efficient from 2 KiB, full rate from 4 KiB per partition. From
+  // 2 KiB up, linear in the run length: each run occupies the queue at least
+  // as long as a fullRateBytesPerPartition run would, so 2 KiB runs reach 50%
+  // and 4 KiB runs 100%. Below 2 KiB the rate stays at the 2 KiB ("efficient")
+  // level down to minRunBytes, and below that each run costs as much as a
+  // minRunBytes run (a per-run fixed cost): element-granular gathers stay
+  // very slow. Calibration: docs/scheduling.md.
   if (runBytes == 0)
     return 1.0;
-  return std::min(1.0, static_cast<double>(runBytes) / fullRateBytesPerPartition);
+  const double run = static_cast<double>(runBytes);
+  if (runBytes >= efficientBytesPerPartition)
+    return std::min(1.0, run / fullRateBytesPerPartition);
+  const double efficientRate =
+      static_cast<double>(efficientBytesPerPartition) / fullRateBytesPerPartition;
+  return efficientRate * std::min(1.0, run / std::max<uint64_t>(1, minRunBytes));
 }
 
 //===----------------------------------------------------------------------===//

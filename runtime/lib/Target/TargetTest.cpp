@@ -541,8 +541,14 @@ TEST(Dma, Efficiency) {
   EXPECT_DOUBLE_EQ(d.efficiency(4096), 1.0);
   EXPECT_DOUBLE_EQ(d.efficiency(65536), 1.0);
   EXPECT_DOUBLE_EQ(d.efficiency(2048), 0.5);
-  EXPECT_DOUBLE_EQ(d.efficiency(1024), 0.25);
-  EXPECT_DOUBLE_EQ(d.efficiency(4), 4.0 / 4096);
+  EXPECT_DOUBLE_EQ(d.efficiency(3072), 0.75);
+  // Below 2 KiB: the 2 KiB rate down to minRunBytes (512, calibrated on the
+  // NKI matmul tutorial), then a per-run cost of a 512 B run.
+  EXPECT_EQ(d.minRunBytes, 512u);
+  EXPECT_DOUBLE_EQ(d.efficiency(1024), 0.5);
+  EXPECT_DOUBLE_EQ(d.efficiency(512), 0.5);
+  EXPECT_DOUBLE_EQ(d.efficiency(256), 0.25);
+  EXPECT_DOUBLE_EQ(d.efficiency(4), 0.5 * 4 / 512);
 }
 
 TEST(Dma, ContiguousRuns) {
@@ -570,13 +576,13 @@ TEST(Dma, DurationHandComputed) {
   i.waits.push_back(SemWait{0, 1});
   EXPECT_NEAR(t2.durationNs(i, q), 1300 + 600 + 1048576.0 / 23, 1e-6);
 
-  // 1 KiB per partition (512 bf16): efficiency 1024/4096 = 0.25.
+  // 1 KiB per partition (512 bf16): efficiency 0.5 (the 2 KiB rate).
   DmaCopy small{sbuf(DType::BF16, 128, {512}), AccessPattern::hbm(0, DType::BF16, 0, 128, 4096, {512})};
-  EXPECT_NEAR(t2.durationNs(inst(small), q), 600 + 131072.0 / (23 * 0.25), 1e-6);
+  EXPECT_NEAR(t2.durationNs(inst(small), q), 600 + 131072.0 / (23 * 0.5), 1e-6);
 
   // Transposing gather: HBM innermost stride 128 => 4-byte runs.
   DmaCopy gather{sbuf(DType::F32, 128, {64}), AccessPattern::hbm(0, DType::F32, 0, 128, 1, {64}, {128})};
-  EXPECT_NEAR(t2.durationNs(inst(gather), q), 600 + 32768.0 / (23 * 4.0 / 4096), 1e-3);
+  EXPECT_NEAR(t2.durationNs(inst(gather), q), 600 + 32768.0 / (23 * 0.5 * 4.0 / 512), 1e-3);
 
   // The shorter side limits the run: SBUF dst split in 2 KiB halves.
   AccessPattern dst = sbuf(DType::F32, 128, {2, 512});

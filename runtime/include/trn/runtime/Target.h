@@ -47,12 +47,15 @@ struct DmaModel {
   double descriptorNs = 0;        // per DMA instruction (descriptor generation)
   uint64_t efficientBytesPerPartition = 2048; // efficient from this chunk size
   uint64_t fullRateBytesPerPartition = 4096;  // full rate from this chunk size
+  uint64_t minRunBytes = 512; // shorter runs cost as much as this (calibrated)
 
   /// Bandwidth of one DMA queue in bytes/ns (= GB/s): core bandwidth split
   /// evenly over the engines (one trnc DMA queue per engine).
   double queueBytesPerNs() const { return bandwidthGBps / numEngines; }
   /// Fraction of queueBytesPerNs() achieved when every contiguous run is
-  /// `runBytes` long: min(1, runBytes / fullRateBytesPerPartition).
+  /// `runBytes` long: min(1, runBytes / fullRateBytesPerPartition) from
+  /// efficientBytesPerPartition up; below, the efficient rate
+  /// (efficient / fullRate) times min(1, runBytes / minRunBytes).
   double efficiency(uint64_t runBytes) const;
 };
 

@@ -157,12 +157,12 @@ module attributes {trn.target = #trn.target<"trn2">} {
 }
 
 // -----
-// GpSimd has no PSUM port: two independent PSUM evictions both go to dve
-// although balancing would otherwise use pool for the second.
+// GpSimd has no PSUM port: two independent PSUM evictions never go to pool;
+// PSUM evictions may use ScalarE, so the second one runs on act in parallel.
 
 // CHECK-LABEL: func.func @psum_not_on_pool
 // CHECK: trn.tensor_copy {{.*}}{queue = "dve"}
-// CHECK-NEXT: trn.tensor_copy {{.*}}{queue = "dve"}
+// CHECK-NEXT: trn.tensor_copy {{.*}}{queue = "act"}
 module attributes {trn.target = #trn.target<"trn2">} {
   func.func @psum_not_on_pool() {
     %p0 = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<psum>>

@@ -1,0 +1,96 @@
+//===- MatmulBlocking.h - GEMM blocking strategies chosen by cost -*- C++ -*-===//
+//
+// Large standalone GEMMs (`C = L^T R`, device form, zero-initialised, result
+// returned directly) are not tiled per output tile by trn-tile: they are
+// lowered as one blocked loop nest (straight-line trn code) whose blocking is
+// either one of the four variants of the NKI matmul tutorial, for study, or
+// the cheapest candidate under the SBUF budget according to the target cost
+// model (`auto`, the default). docs/scheduling.md describes the strategies and
+// the cost estimate.
+//
+//   naive      per output tile [TM, TN], per K tile: load both operands
+//   hoist      per M tile the stationary column is loaded once (all K)
+//   block-mn   BM x BN output tiles share their stationary / moving panels
+//   block-mnk  K blocked too: partial sums of BK K tiles accumulate in PSUM,
+//              the K blocks in f32 SBUF tiles (VectorE adds)
+//
+// trn-tile calls markBlockedMatmuls (the decision, stored on the op as
+// `trnc.matmul_plan`), trn-lower-to-trn calls lowerMatmulBlocked.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
+#define TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
+
+#include "trn/runtime/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::trn::blocking {
+
+/// Module attribute selecting the strategy (`trnc --trn-tiling=...`);
+/// absent means `auto`.
+inline constexpr llvm::StringLiteral kTilingAttr = "trnc.matmul_tiling";
+/// Op attribute: the chosen plan (dictionary: strategy, bm, bn, bk, estimated_ns).
+inline constexpr llvm::StringLiteral kPlanAttr = "trnc.matmul_plan";
+/// dma_copy attribute: the load is intentional, trn-unroll must not merge it
+/// with an earlier identical load (the strategy decides what is reloaded).
+inline constexpr llvm::StringLiteral kNoReuseAttr = "trnc.no_reuse";
+
+enum class Strategy { Naive, Hoist, BlockMN, BlockMNK };
+
+/// "naive", "hoist", "block-mn", "block-mnk".
+llvm::StringRef strategyName(Strategy s);
+std::optional<Strategy> parseStrategy(llvm::StringRef name);
+/// Every accepted value of the tiling option: auto, tile (per-tile fusion,
+/// no blocking) and the four strategies.
+llvm::ArrayRef<llvm::StringRef> tilingNames();
+
+struct GemmShape {
+  int64_t M = 0, N = 0, K = 0;
+  trnrt::DType in = trnrt::DType::BF16, out = trnrt::DType::F32;
+};
+
+struct Plan {
+  Strategy strategy = Strategy::Naive;
+  int64_t bm = 1, bn = 1, bk = 1; // tiles per block along M, N, K
+  double estimatedNs = 0;         // analytic estimate (ranking only)
+  int64_t sbufBytes = 0;          // bytes per partition the plan keeps live
+};
+
+/// Tile sizes: TM (stationary free), TN (moving free, one PSUM bank of f32),
+/// TK (partitions).
+struct Tiles {
+  int64_t tm, tn, tk;
+};
+Tiles tilesFor(const trnrt::Target &target);
+
+/// Evaluates one candidate with the cost model; nullopt when the shape does
+/// not divide into the blocks or the plan does not fit in SBUF.
+std::optional<Plan> evaluatePlan(const trnrt::Target &target, const GemmShape &shape,
+                                 Strategy s, int64_t bm, int64_t bn, int64_t bk);
+/// The cheapest plan of `tiling` (a strategy name: its best block sizes; the
+/// tutorial's block sizes when they fit; "auto": every strategy).
+std::optional<Plan> choosePlan(const trnrt::Target &target, const GemmShape &shape,
+                               llvm::StringRef tiling);
+
+/// trn-tile: attaches kPlanAttr to every eligible matmul of `func` (a
+/// device-form 2-D `linalg.matmul` on tensors with a zero-fill accumulator,
+/// whose only users are `func.return`, dims multiples of the tile sizes).
+/// Fails with a diagnostic on an unknown `trnc.matmul_tiling` value.
+LogicalResult markBlockedMatmuls(func::FuncOp func);
+bool hasPlan(Operation *op);
+
+} // namespace mlir::trn::blocking
+
+namespace mlir::trn::lower {
+/// Emits the blocked loop nest of the plan on `op` (straight-line code).
+LogicalResult lowerMatmulBlocked(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 linalg::FillOp initFill);
+} // namespace mlir::trn::lower
+
+#endif // TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
