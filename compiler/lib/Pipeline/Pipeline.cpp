@@ -170,7 +170,7 @@ LogicalResult mlir::trn::buildTrnPipeline(OpPassManager &pm, const PipelineOptio
   if (!llvm::is_contained(getTrnQuantModes(), StringRef(options.quant)))
     return fail("unknown quantization mode '" + options.quant + "'; modes: " +
                 joined(getTrnQuantModes()));
-  bool quantize = options.quant != "none";
+  bool quantize = options.quant != "none" || !options.quantOptions.empty();
   if (quantize && options.deviceOnly)
     return fail("--quant=" + options.quant +
                 ": the input is already at device level; quantization applies to tensor-level "
@@ -197,7 +197,8 @@ LogicalResult mlir::trn::buildTrnPipeline(OpPassManager &pm, const PipelineOptio
       return fail("cannot add pass '" + kStages[i].pass + "': " + passError);
     if (i == kQuantizeAfterStage && quantize) {
       const PassInfo *q = PassInfo::lookup(kQuantPass);
-      if (failed(q->addToPipeline(pm, "mode=" + options.quant, handler)))
+      if (failed(q->addToPipeline(pm, "mode=" + options.quant + " " + options.quantOptions,
+                                  handler)))
         return fail("cannot add pass '" + kQuantPass + "': " + passError);
     }
   }

@@ -152,7 +152,7 @@ struct RoleScale {
   enum Kind { One, Scalar, PerChannel, Dynamic } kind = One;
   float scalar = 1.0f;        // Scalar: s
   std::vector<float> channel; // PerChannel: s per channel (last dim of the operand)
-  Value amax;                 // Dynamic: rank-0 f32 tensor, s = max(amax, tiny) / maxFinite
+  Value amaxMax, amaxMin;     // Dynamic: rank-0 max/min, s = max(max, -min, tiny) / maxFinite
   float maxFinite = 1.0f;
 };
 
@@ -184,7 +184,7 @@ struct QuantizeImpl {
   float maxFinite = 0.0f;
   llvm::MapVector<Value, unsigned> rootIndex; // activation roots in order of first use
   DenseMap<Value, Value> quantizedRoot;
-  DenseMap<Value, Value> rootAmax;
+  DenseMap<Value, std::pair<Value, Value>> rootAmax; // device max, min of a root
 
   SmallVector<Chain> chains;
 
@@ -254,34 +254,49 @@ struct QuantizeImpl {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
 
-  /// Device amax of `root`: |x| then a full max reduction into a rank-0 tensor.
-  Value emitAmax(OpBuilder &b, Location loc, Value root) {
-    auto t = tensorType(root);
-    MLIRContext *ctx = b.getContext();
+  /// Device amax of `src`: a full max and a full min reduction (in src's
+  /// element type, exact) into rank-0 tensors; amax = max(mx, -mn) is formed
+  /// where it is used (amaxInBody). Two reads of src, no intermediate tensor.
+  std::pair<Value, Value> emitAmax(OpBuilder &b, Location loc, Value src) {
+    auto t = tensorType(src);
+    Type et = t.getElementType();
     unsigned rank = t.getRank();
-    Type f32 = b.getF32Type();
-    Value abs = elementwise(b, loc, t.getShape(), f32, {root},
-                            {AffineMap::getMultiDimIdentityMap(rank, ctx)},
-                            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                              Value x = a[0];
-                              if (!x.getType().isF32())
-                                x = arith::ExtFOp::create(nb, l, f32, x);
-                              return math::AbsFOp::create(nb, l, x);
-                            });
-    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, f32);
-    Value zero = f32Const(b, loc, 0.0f);
-    Value filled = linalg::FillOp::create(b, loc, zero, init).getResult(0);
     SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-    auto red = linalg::ReduceOp::create(
-        b, loc, ValueRange{abs}, ValueRange{filled}, dims,
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value m = arith::MaximumFOp::create(nb, l, a[0], a[1]);
-          linalg::YieldOp::create(nb, l, m);
-        });
-    return red.getResult(0);
+    auto reduce = [&](bool isMax) -> Value {
+      Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, et);
+      APFloat inf = APFloat::getInf(cast<FloatType>(et).getFloatSemantics(), /*Negative=*/isMax);
+      Value start = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, inf));
+      Value filled = linalg::FillOp::create(b, loc, start, init).getResult(0);
+      auto red = linalg::ReduceOp::create(
+          b, loc, ValueRange{src}, ValueRange{filled}, dims,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value m = isMax ? Value(arith::MaximumFOp::create(nb, l, a[0], a[1]))
+                            : Value(arith::MinimumFOp::create(nb, l, a[0], a[1]));
+            linalg::YieldOp::create(nb, l, m);
+          });
+      return red.getResult(0);
+    };
+    Value mx = reduce(true);
+    Value mn = reduce(false);
+    return {mx, mn};
   }
 
-  /// Quantized copy of an activation root (cached).
+  /// max(mx, -mn, tiny) in f32 inside a generic body.
+  Value amaxInBody(OpBuilder &nb, Location l, Value mx, Value mn) {
+    Type f32 = nb.getF32Type();
+    if (!mx.getType().isF32())
+      mx = arith::ExtFOp::create(nb, l, f32, mx);
+    if (!mn.getType().isF32())
+      mn = arith::ExtFOp::create(nb, l, f32, mn);
+    Value neg = arith::NegFOp::create(nb, l, mn);
+    Value am = arith::MaximumFOp::create(nb, l, mx, neg);
+    return arith::MaximumFOp::create(nb, l, am, f32Const(nb, l, kTinyAmax));
+  }
+
+  /// Quantized copy of an activation root (cached). A root produced by a
+  /// linalg.transpose is quantized from the transpose's source read through
+  /// the permuted map (the lowering transposes on the fly), so the
+  /// high-precision transpose is never materialized.
   FailureOr<Value> quantizeRoot(OpBuilder &b, Value root) {
     if (Value q = quantizedRoot.lookup(root))
       return q;
@@ -294,43 +309,50 @@ struct QuantizeImpl {
     auto t = tensorType(root);
     MLIRContext *ctx = b.getContext();
     unsigned rank = t.getRank();
-    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    Value src = root;
+    AffineMap srcMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    if (auto tr = root.getDefiningOp<linalg::TransposeOp>()) {
+      // result dim i = input dim perm[i]: input dim perm[i] is read at d_i.
+      ArrayRef<int64_t> perm = tr.getPermutation();
+      SmallVector<AffineExpr> exprs(rank);
+      for (unsigned i = 0; i < rank; ++i)
+        exprs[perm[i]] = getAffineDimExpr(i, ctx);
+      src = tr.getInput();
+      srcMap = AffineMap::get(rank, 0, exprs, ctx);
+    }
     Type f32 = b.getF32Type();
+    auto toF32 = [&](OpBuilder &nb, Location l, Value x) -> Value {
+      return x.getType().isF32() ? x : Value(arith::ExtFOp::create(nb, l, f32, x));
+    };
     Value q;
     if (mode == Mode::BF16) {
-      q = elementwise(b, loc, t.getShape(), elemType, {root}, {id},
+      q = elementwise(b, loc, t.getShape(), elemType, {src}, {srcMap},
                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                         Value x = a[0];
                         if (x.getType() == elemType)
                           return x;
-                        if (!x.getType().isF32())
-                          x = arith::ExtFOp::create(nb, l, f32, x);
-                        return arith::TruncFOp::create(nb, l, elemType, x);
+                        return arith::TruncFOp::create(nb, l, elemType, toF32(nb, l, x));
                       });
     } else if (dynamic) {
-      Value amax = emitAmax(b, loc, root);
-      rootAmax[root] = amax;
+      auto [mx, mn] = emitAmax(b, loc, src);
+      rootAmax[root] = {mx, mn};
       AffineMap scalarMap = AffineMap::get(rank, 0, {}, ctx);
-      q = elementwise(b, loc, t.getShape(), elemType, {root, amax}, {id, scalarMap},
+      q = elementwise(b, loc, t.getShape(), elemType, {src, mx, mn},
+                      {srcMap, scalarMap, scalarMap},
                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        Value x = a[0];
-                        if (!x.getType().isF32())
-                          x = arith::ExtFOp::create(nb, l, f32, x);
-                        Value am = arith::MaximumFOp::create(nb, l, a[1], f32Const(nb, l, kTinyAmax));
+                        Value am = amaxInBody(nb, l, a[1], a[2]);
                         Value inv = arith::DivFOp::create(nb, l, f32Const(nb, l, maxFinite), am);
-                        Value s = arith::MulFOp::create(nb, l, x, inv);
+                        Value s = arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), inv);
                         return arith::TruncFOp::create(nb, l, elemType, s);
                       });
     } else {
       unsigned idx = rootIndex.lookup(root);
       float amax = std::max(calibratedAmax[idx], kTinyAmax);
       float inv = maxFinite / amax;
-      q = elementwise(b, loc, t.getShape(), elemType, {root}, {id},
+      q = elementwise(b, loc, t.getShape(), elemType, {src}, {srcMap},
                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        Value x = a[0];
-                        if (!x.getType().isF32())
-                          x = arith::ExtFOp::create(nb, l, f32, x);
-                        Value s = arith::MulFOp::create(nb, l, x, f32Const(nb, l, inv));
+                        Value s = arith::MulFOp::create(nb, l, toF32(nb, l, a[0]),
+                                                        f32Const(nb, l, inv));
                         return arith::TruncFOp::create(nb, l, elemType, s);
                       });
     }
@@ -480,7 +502,9 @@ struct QuantizeImpl {
       }
       case RoleScale::Dynamic:
         amaxArg[r] = inputs.size();
-        inputs.push_back(rs[r].amax);
+        inputs.push_back(rs[r].amaxMax);
+        inputs.push_back(rs[r].amaxMin);
+        maps.push_back(AffineMap::get(rank, 0, {}, ctx));
         maps.push_back(AffineMap::get(rank, 0, {}, ctx));
         scalar /= rs[r].maxFinite;
         break;
@@ -498,8 +522,7 @@ struct QuantizeImpl {
                          for (unsigned r = 0; r < 2; ++r) {
                            if (amaxArg[r] < 0)
                              continue;
-                           Value am = arith::MaximumFOp::create(nb, l, a[amaxArg[r]],
-                                                                f32Const(nb, l, kTinyAmax));
+                           Value am = amaxInBody(nb, l, a[amaxArg[r]], a[amaxArg[r] + 1]);
                            x = inverse ? Value(arith::DivFOp::create(nb, l, x, am))
                                        : Value(arith::MulFOp::create(nb, l, x, am));
                          }
@@ -583,7 +606,7 @@ struct QuantizeImpl {
       }
       for (unsigned r = 0; r < 2; ++r)
         if (rs[r].kind == RoleScale::Dynamic)
-          rs[r].amax = rootAmax.lookup(c.roles[r].root);
+          std::tie(rs[r].amaxMax, rs[r].amaxMin) = rootAmax.lookup(c.roles[r].root);
       bool scaled = rs[0].kind != RoleScale::One || rs[1].kind != RoleScale::One;
       // Non-zero initial value: into quantized units.
       Value init = head.getDpsInitOperand(0)->get();
@@ -717,6 +740,11 @@ struct TrnQuantizePass : public trn::impl::TrnQuantizePassBase<TrnQuantizePass> 
       } else if (debugOutputs) {
         extra = *outs;
         prefix = "quant.op";
+        // What each debug output is, for the quantization report.
+        SmallVector<Attribute> descs;
+        for (const Chain &c : impl.chains)
+          descs.push_back(StringAttr::get(module.getContext(), describe(c)));
+        func->setAttr("trnc.quant_ops", ArrayAttr::get(module.getContext(), descs));
       }
       if (!extra.empty())
         appendResults(func, extra, prefix);
@@ -727,6 +755,35 @@ struct TrnQuantizePass : public trn::impl::TrnQuantizePassBase<TrnQuantizePass> 
         if (isOpTriviallyDead(op))
           op->erase();
     }
+  }
+
+  /// "linalg.matmul at file:3:8 [128x64, K=256] (2 accumulating)".
+  static std::string describe(const Chain &c) {
+    std::string str;
+    llvm::raw_string_ostream os(str);
+    linalg::LinalgOp tail = c.ops.back();
+    os << tail->getName() << " at ";
+    bool found = false;
+    tail->getLoc()->walk([&](Location l) {
+      if (auto f = dyn_cast<FileLineColLoc>(l)) {
+        os << f.getFilename().getValue() << ":" << f.getLine() << ":" << f.getColumn();
+        found = true;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (!found)
+      os << "unknown location";
+    auto ct = tensorType(tail->getResult(0));
+    int64_t k = 0;
+    for (linalg::LinalgOp op : c.ops)
+      k += tensorType(op.getDpsInputOperand(0)->get()).getShape().drop_back().back();
+    os << " [";
+    llvm::interleave(ct.getShape(), os, "x");
+    os << ", K=" << k << "]";
+    if (c.ops.size() > 1)
+      os << " (" << c.ops.size() << " accumulating)";
+    return str;
   }
 
   /// Appends `values` to every return of `func` and to its signature, named

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantTools.h"
 #include "trn/Dialect/Trn/IR/TrnOps.h"
 #include "trn/Pipeline/Pipeline.h"
 #include "trn/Serialize/Serialize.h"
@@ -51,10 +52,30 @@ static cl::opt<std::string> targetName("target",
                                                 "module's trn.target, else trn2)"),
                                        cl::value_desc("name"), cl::cat(trncCategory));
 static cl::opt<std::string> quantMode("quant",
-                                      cl::desc("Quantization mode (only 'none' in this build "
-                                               "unless the trn-quantize pass exists)"),
+                                      cl::desc("Quantization of matmul/conv operands: none, "
+                                               "bf16, fp8-e4m3, fp8-e5m2, mxfp8, mxfp4 "
+                                               "(docs/quantization.md)"),
                                       cl::init("none"), cl::value_desc("mode"),
                                       cl::cat(trncCategory));
+static cl::opt<std::string> quantWeights(
+    "quant-weights",
+    cl::desc("Scales of constant matmul/conv operands: per-channel (default) or per-tensor"),
+    cl::init("per-channel"), cl::value_desc("granularity"), cl::cat(trncCategory));
+static cl::opt<std::string> quantScales(
+    "quant-scales",
+    cl::desc("Scales of activation operands: dynamic (amax on the device, default) or "
+             "calibrated (needs --calibrate)"),
+    cl::init("dynamic"), cl::value_desc("kind"), cl::cat(trncCategory));
+static cl::opt<std::string> calibrateInputs(
+    "calibrate",
+    cl::desc("Example inputs (.npy, comma-separated, program input order): calibrate the "
+             "activation scales on them (implies --quant-scales=calibrated)"),
+    cl::value_desc("a.npy,b.npy"), cl::cat(trncCategory));
+static cl::opt<std::string> quantReportInputs(
+    "quant-report",
+    cl::desc("Inputs (.npy, comma-separated): print per quantized op the SQNR and max error "
+             "against the unquantized program on the emulator"),
+    cl::value_desc("a.npy,b.npy"), cl::cat(trncCategory));
 static cl::opt<std::string> emitStage(
     "emit",
     cl::desc("Print the IR after a stage instead of writing a program: input, entry, decompose, "
@@ -168,6 +189,18 @@ int main(int argc, char **argv) {
       modes += (modes.empty() ? "" : ", ") + m.str();
     return fail("--quant=" + quantMode + ": unknown quantization mode; modes: " + modes);
   }
+  if (quantWeights != "per-channel" && quantWeights != "per-tensor")
+    return fail("--quant-weights=" + quantWeights + ": expected per-channel or per-tensor");
+  if (quantScales != "dynamic" && quantScales != "calibrated")
+    return fail("--quant-scales=" + quantScales + ": expected dynamic or calibrated");
+  bool scaledMode = quantMode == "fp8-e4m3" || quantMode == "fp8-e5m2";
+  if (!calibrateInputs.empty() && !scaledMode)
+    return fail("--calibrate needs --quant=fp8-e4m3 or fp8-e5m2 (the modes with activation "
+                "scales)");
+  if (quantScales == "calibrated" && calibrateInputs.empty())
+    return fail("--quant-scales=calibrated needs --calibrate=INPUTS.npy");
+  if (!quantReportInputs.empty() && quantMode == "none")
+    return fail("--quant-report needs a --quant mode other than none");
   if (!targetName.empty() && !trnrt::Target::get(targetName)) {
     std::string names;
     for (const std::string &n : trnrt::Target::names())
@@ -237,6 +270,16 @@ int main(int argc, char **argv) {
   options.deviceOnly = deviceLevel;
   if (!emitStage.empty() && !emitProgram)
     options.stopAfter = emitStage;
+  if (quantMode != "none" && !deviceLevel) {
+    options.quantOptions = "weight-scales=" + quantWeights;
+    if (!calibrateInputs.empty() &&
+        !trnc::calibrate(*module, options, trnc::splitList(calibrateInputs),
+                         options.quantOptions))
+      return 1;
+    if (!quantReportInputs.empty() &&
+        !trnc::quantReport(*module, options, trnc::splitList(quantReportInputs), llvm::outs()))
+      return 1;
+  }
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("invalid pass manager options");

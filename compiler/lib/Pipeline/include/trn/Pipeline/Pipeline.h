@@ -46,6 +46,10 @@ ArrayRef<StringRef> getTrnQuantModes();
 struct PipelineOptions {
   /// Quantization mode: "none", or a known mode when `trn-quantize` exists.
   std::string quant = "none";
+  /// Further `trn-quantize` options ("weight-scales=per-tensor
+  /// debug-outputs=true ..."); when non-empty the pass also runs for
+  /// quant == "none" (debug/calibration outputs of the unquantized program).
+  std::string quantOptions;
   /// Last stage to run (a getTrnStageNames() entry); default: everything.
   std::string stopAfter = "schedule";
   /// The input is already at device level: run only allocate and schedule.
