@@ -43,6 +43,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -471,10 +472,16 @@ struct QuantizeImpl {
   }
 
   /// C * (s_L * s_R) (or C / (s_L * s_R) with `inverse`) for C[.., m, n].
-  Value rescale(OpBuilder &b, Location loc, Value c, const RoleScale (&rs)[2], bool inverse) {
+  /// `chanDims[r]`: the dim of `c` indexed by role r's channels (default:
+  /// C's m = rank-2 for L, n = rank-1 for R).
+  Value rescale(OpBuilder &b, Location loc, Value c, const RoleScale (&rs)[2], bool inverse,
+                std::optional<std::array<int64_t, 2>> chanDims = std::nullopt) {
     auto t = tensorType(c);
     MLIRContext *ctx = b.getContext();
     unsigned rank = t.getRank();
+    std::array<int64_t, 2> cd = chanDims ? *chanDims
+                                         : std::array<int64_t, 2>{int64_t(rank) - 2,
+                                                                  int64_t(rank) - 1};
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     SmallVector<Value> inputs = {c};
     SmallVector<AffineMap> maps = {id};
@@ -497,7 +504,7 @@ struct QuantizeImpl {
         Value cst = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, ArrayRef(v)));
         vecArg[r] = inputs.size();
         inputs.push_back(cst);
-        maps.push_back(AffineMap::get(rank, 0, {getAffineDimExpr(rank - 2 + r, ctx)}, ctx));
+        maps.push_back(AffineMap::get(rank, 0, {getAffineDimExpr(cd[r], ctx)}, ctx));
         break;
       }
       case RoleScale::Dynamic:
@@ -537,6 +544,37 @@ struct QuantizeImpl {
                        });
   }
 
+  /// Moves `v` forward through single-use expand/collapse_shape ops while
+  /// every per-channel role's dim stays one dim of the reshaped value.
+  static void followReshapes(Value &v, std::array<int64_t, 2> &dims, const RoleScale (&rs)[2]) {
+    while (v.hasOneUse()) {
+      Operation *user = *v.getUsers().begin();
+      std::array<int64_t, 2> next = {-1, -1};
+      SmallVector<ReassociationIndices> groups;
+      bool expand = false;
+      if (auto e = dyn_cast<tensor::ExpandShapeOp>(user)) {
+        groups = e.getReassociationIndices();
+        expand = true;
+      } else if (auto c = dyn_cast<tensor::CollapseShapeOp>(user)) {
+        groups = c.getReassociationIndices();
+      } else {
+        return;
+      }
+      for (unsigned r = 0; r < 2; ++r)
+        for (auto [g, group] : llvm::enumerate(groups)) {
+          if (expand ? static_cast<int64_t>(g) != dims[r] : !llvm::is_contained(group, dims[r]))
+            continue;
+          if (group.size() == 1)
+            next[r] = expand ? group[0] : static_cast<int64_t>(g);
+        }
+      for (unsigned r = 0; r < 2; ++r)
+        if (rs[r].kind == RoleScale::PerChannel && next[r] < 0)
+          return;
+      v = user->getResult(0);
+      dims = next;
+    }
+  }
+
   /// Re-creates a contraction with its current operands so that the named
   /// op's body matches the (new) operand element types.
   static linalg::LinalgOp rebuild(OpBuilder &b, linalg::LinalgOp op) {
@@ -555,7 +593,10 @@ struct QuantizeImpl {
     return cast<linalg::LinalgOp>(n);
   }
 
+  /// A zero fill, possibly seen through slices/reshapes (conv taps start from
+  /// a view of the conv's filled init).
   static bool isZeroFill(Value init) {
+    init = traceRoot(init).first;
     auto fill = init.getDefiningOp<linalg::FillOp>();
     FloatAttr f;
     return fill && matchPattern(fill.getInputs()[0], m_Constant(&f)) && f.getValue().isZero();
@@ -623,10 +664,18 @@ struct QuantizeImpl {
         outputs.push_back(tail->getResult(0));
         continue;
       }
-      // Result: back to real units for every user.
-      b.setInsertionPointAfter(tail);
+      // Result: back to real units for every user. A chain (conv taps) whose
+      // result is only reshaped (expand_shape back to the conv's layout) is
+      // rescaled after the reshapes, so the taps stay one fused PSUM
+      // accumulation with the reshape as their consumer, as without
+      // quantization.
       Value result = tail->getResult(0);
-      Value deq = rescale(b, tail->getLoc(), result, rs, /*inverse=*/false);
+      std::array<int64_t, 2> dims = {tensorType(result).getRank() - 2,
+                                     tensorType(result).getRank() - 1};
+      if (c.ops.size() > 1)
+        followReshapes(result, dims, rs);
+      b.setInsertionPointAfterValue(result);
+      Value deq = rescale(b, result.getLoc(), result, rs, /*inverse=*/false, dims);
       result.replaceAllUsesExcept(deq, deq.getDefiningOp());
       outputs.push_back(deq);
     }
