@@ -146,9 +146,15 @@ bool isDense(const trnrt::AccessPattern &ap) {
 }
 
 /// Accesses can only conflict within one memory: SBUF, PSUM or one HBM tensor.
+/// The keys are distinct: SBUF and PSUM use their MemSpace values (1, 2), HBM
+/// tensor t uses 3 + t (a shared key would let a dense PSUM write retire an
+/// HBM access of tensor 0 and drop its dependencies).
 uint64_t memoryKey(const trnrt::AccessPattern &ap) {
+  static_assert(static_cast<uint64_t>(trnrt::MemSpace::SBUF) < 3 &&
+                    static_cast<uint64_t>(trnrt::MemSpace::PSUM) < 3,
+                "on-chip memory keys must stay below the HBM tensor keys");
   if (ap.space == trnrt::MemSpace::HBM)
-    return 2 + uint64_t(ap.tensor);
+    return 3 + uint64_t(ap.tensor);
   return static_cast<uint64_t>(ap.space);
 }
 
