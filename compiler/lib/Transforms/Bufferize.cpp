@@ -28,6 +28,7 @@
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/CSE.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::trn {
 #define GEN_PASS_DEF_TRNBUFFERIZEPASS
@@ -75,8 +76,14 @@ void TrnBufferizePass::runOnOperation() {
     return signalPassFailure();
 
   // Input names (before the signature changes): keep an existing trn.name.
+  // Inputs are read-only tensors of the program (trnrt rejects instructions
+  // that write them), so one-shot bufferization must not update them in
+  // place: e.g. a matmul accumulating into an argument (`outs(%c)`) works on a
+  // copy.
   module.walk([&](func::FuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                      BoolAttr::get(ctx, false));
       func.setArgAttr(i, kKindAttr, StringAttr::get(ctx, "input"));
       if (!func.getArgAttr(i, kNameAttr))
         func.setArgAttr(i, kNameAttr, StringAttr::get(ctx, "input" + std::to_string(i)));
@@ -116,6 +123,11 @@ void TrnBufferizePass::runOnOperation() {
   if (failed(bufferization::runOneShotModuleBufferize(module, options, state)))
     return signalPassFailure();
 
+  module.walk([&](func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.removeArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName);
+  });
+
   // Tile loops carry their output buffer through iter_args that are yielded
   // unchanged: forward the init so the function returns the allocation
   // itself, then fold the write-back copies the tensor insert_slices left
@@ -135,6 +147,24 @@ void TrnBufferizePass::runOnOperation() {
   module.walk([&](memref::CopyOp copy) {
     if (copy.getSource() == copy.getTarget())
       rewriter.eraseOp(copy);
+  });
+
+  // Every result becomes its own out-param: a buffer returned more than once
+  // (`return %r, %r`) is copied into a fresh buffer for each repetition
+  // (promoteBufferResultsToOutParams expects distinct buffers).
+  module.walk([&](func::ReturnOp ret) {
+    llvm::SmallPtrSet<Value, 4> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      if (!type || seen.insert(operand.get()).second)
+        continue;
+      rewriter.setInsertionPoint(ret);
+      auto fresh = MemRefType::get(type.getShape(), type.getElementType(),
+                                   MemRefLayoutAttrInterface{}, type.getMemorySpace());
+      Value copy = memref::AllocOp::create(rewriter, ret.getLoc(), fresh);
+      memref::CopyOp::create(rewriter, ret.getLoc(), operand.get(), copy);
+      operand.set(copy);
+    }
   });
 
   bufferization::BufferResultsToOutParamsOpts outOpts;
