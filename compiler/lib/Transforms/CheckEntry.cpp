@@ -109,6 +109,8 @@ private:
     if (auto t = dyn_cast<RankedTensorType>(type)) {
       if (!t.hasStaticShape())
         return "dynamic shapes are not supported";
+      if (llvm::is_contained(t.getShape(), 0))
+        return "empty tensors (a dimension of size 0) are not supported";
       if (t.getEncoding())
         return "tensor encodings are not supported";
       Type e = t.getElementType();

@@ -95,3 +95,15 @@ func.func @bodies(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Empty tensors (a zero-sized dimension) are rejected up front.
+// expected-error @+2 {{function @empty is not supported by trnc: argument #0 of type 'tensor<0x5xf32>': empty tensors (a dimension of size 0) are not supported}}
+// expected-error @+1 {{function @empty is not supported by trnc: result #0 of type 'tensor<0x5xf32>': empty tensors (a dimension of size 0) are not supported}}
+func.func @empty(%x: tensor<0x5xf32>) -> tensor<0x5xf32> {
+  // expected-error @+1 {{'math.exp' op is not supported by trnc: operand #0 of type 'tensor<0x5xf32>': empty tensors (a dimension of size 0) are not supported}}
+  %r = math.exp %x : tensor<0x5xf32>
+  // expected-error @+1 {{'func.return' op is not supported by trnc: operand #0 of type 'tensor<0x5xf32>': empty tensors}}
+  return %r : tensor<0x5xf32>
+}
