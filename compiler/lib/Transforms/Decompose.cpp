@@ -28,8 +28,10 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::trn {
@@ -589,6 +591,66 @@ struct GeneralizeElementwise : OpInterfaceRewritePattern<linalg::LinalgOp> {
   }
 };
 
+/// An element-wise generic with several results becomes one generic per
+/// result (the body is cloned and dead code dropped): the lowering handles
+/// single-output element-wise ops, and each result is tiled and fused on its
+/// own. A body that reads another output's init reads it as an input.
+struct SplitMultiResultElementwise : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    if (op.getNumDpsInits() < 2 || !op.hasPureTensorSemantics() ||
+        op.getNumParallelLoops() != op.getNumLoops())
+      return failure();
+    Block &body = op.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    unsigned numIns = op.getNumDpsInputs();
+    SmallVector<Value> results;
+    for (unsigned r = 0; r < op.getNumDpsInits(); ++r) {
+      SmallVector<Value> ins(op.getDpsInputs());
+      SmallVector<AffineMap> newMaps(maps.begin(), maps.begin() + numIns);
+      SmallVector<BlockArgument> readInits; // other outputs' block args read by the body
+      for (unsigned o = 0; o < op.getNumDpsInits(); ++o) {
+        BlockArgument arg = body.getArgument(numIns + o);
+        if (o == r || arg.use_empty())
+          continue;
+        ins.push_back(op.getDpsInits()[o]);
+        newMaps.push_back(maps[numIns + o]);
+        readInits.push_back(arg);
+      }
+      newMaps.push_back(maps[numIns + r]);
+      Value init = op.getDpsInits()[r];
+      auto g = linalg::GenericOp::create(
+          rewriter, op.getLoc(), TypeRange{init.getType()}, ins, ValueRange{init}, newMaps,
+          op.getIteratorTypesArray(), [&](OpBuilder &b, Location loc, ValueRange args) {
+            IRMapping map;
+            for (unsigned i = 0; i < numIns; ++i)
+              map.map(body.getArgument(i), args[i]);
+            for (auto [k, arg] : llvm::enumerate(readInits))
+              map.map(arg, args[numIns + k]);
+            map.map(body.getArgument(numIns + r), args.back());
+            for (Operation &inner : body.without_terminator())
+              b.clone(inner, map);
+            linalg::YieldOp::create(b, loc, map.lookupOrDefault(yield.getOperand(r)));
+          });
+      g->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+      // Drop body ops that only fed the other results.
+      Block &nb = g.getRegion().front();
+      // (Users come after their producers: one reverse sweep suffices.)
+      SmallVector<Operation *> bodyOps;
+      for (Operation &inner : nb.without_terminator())
+        bodyOps.push_back(&inner);
+      for (Operation *inner : llvm::reverse(bodyOps))
+        if (isOpTriviallyDead(inner))
+          rewriter.eraseOp(inner);
+      results.push_back(g.getResult(0));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Generic reductions and contractions
 //===----------------------------------------------------------------------===//
@@ -868,7 +930,8 @@ struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
 
     RewritePatternSet patterns(ctx);
     patterns.add<ConvToMatmuls, WindowOpToElementwise, DecomposeSoftmax,
-                 VectorContractionToMatmul, GeneralizeElementwise, SplitGenericReduction>(ctx);
+                 VectorContractionToMatmul, GeneralizeElementwise, SplitGenericReduction,
+                 SplitMultiResultElementwise>(ctx);
     linalg::populateElementwiseToLinalgConversionPatterns(patterns);
     if (failed(applyPatternsGreedily(root, std::move(patterns)))) {
       root->emitError() << "trn-decompose: rewrites did not converge";
