@@ -98,9 +98,9 @@ struct Serializer {
       return where->emitOpError() << what << " has element type " << type.getElementType()
                                   << ", which is not a device dtype";
     decl.dtype = *dtype;
+    // Rank-0 tensors keep the empty shape: trn-run binds them to .npy scalars
+    // (shape ()), as docs/cli.md specifies.
     decl.shape.assign(type.getShape().begin(), type.getShape().end());
-    if (decl.shape.empty())
-      decl.shape.push_back(1);
     return success();
   }
 
@@ -292,8 +292,11 @@ struct Serializer {
       if (!f.isExternal())
         funcs.push_back(f);
     if (funcs.size() != 1) {
-      module.emitError() << "expected exactly one function definition to serialize, found "
-                         << funcs.size();
+      // Point at the second definition (the module itself usually has no
+      // source location).
+      Operation *at = funcs.size() > 1 ? funcs[1].getOperation() : module.getOperation();
+      at->emitError() << "expected exactly one function definition to serialize, found "
+                      << funcs.size() << " (a program has one entry function)";
       return failure();
     }
     func = funcs.front();
