@@ -1,11 +1,23 @@
 """End to end: torch.nn.Module -> trnc.compile (importer + the trnc pipeline) -> emulator, compared
-with PyTorch eager.  Tolerances: tolerance.py."""
+with PyTorch eager.
+
+Single operators use tolerance.py (K-term accumulation bounds).  Whole layers and models are
+compared with PyTorch eager in float64 under the per-element float32 error bound derived in
+error_bound.py (local rounding errors of every ATen op pushed to the outputs through the
+float64 Jacobian); PyTorch's own float32 result must satisfy the same bound, which checks the
+derivation on an independent implementation.
+
+Quantized models (fp8-e4m3 on trn2, mxfp8 on trn3): relative Frobenius error of the output
+against the float64 reference, bounded from QUANT.md's per-matmul budgets (see
+quant_error_bound)."""
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 import trnc
+import models
+from error_bound import assert_within_bound, f32_error_bound
 from tolerance import assert_close
 
 pytest.importorskip("trnc._runtime", reason="trnc extension not built (PYTHONPATH=build/python)")
@@ -102,30 +114,160 @@ def test_linear_relu():
     run_e2e(nn.Sequential(nn.Linear(64, 32), nn.ReLU()), torch.randn(16, 64), k=64)
 
 
-def test_mlp():
-    m = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Linear(128, 10))
-    run_e2e(m, torch.randn(8, 64), k=192, growth=4)
-
-
 def test_small_cnn():
     m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
                       nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                       nn.Linear(16, 10))
-    run_e2e(m, torch.randn(2, 3, 16, 16), k=27 + 72 + 16, growth=8)
+    models.realistic_batch_norm(m)
+    check_model(m.eval(), (torch.randn(2, 3, 16, 16),))
 
 
-def test_transformer_encoder_layer():
-    layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
-    run_e2e(layer, torch.randn(2, 8, 32), k=32 * 3 + 64 + 8, growth=8)
+_BOUNDS = {}
 
 
-def test_resnet18():
-    torchvision = pytest.importorskip("torchvision")
-    m = torchvision.models.resnet18(weights=None, num_classes=10)
-    run_e2e(m, torch.randn(1, 3, 32, 32), k=4000, growth=32)
+def reference(name):
+    """(module, inputs, float64 reference outputs, derived float32 bounds), computed once."""
+    if name not in _BOUNDS:
+        if name in ("resnet18", "mobilenet_v2"):
+            pytest.importorskip("torchvision")
+        m, xs = models.MODELS[name]()
+        _BOUNDS[name] = (m, xs) + f32_error_bound(m, xs)
+    return _BOUNDS[name]
 
 
-def test_mobilenet_v2():
-    torchvision = pytest.importorskip("torchvision")
-    m = torchvision.models.mobilenet_v2(weights=None, num_classes=10)
-    run_e2e(m, torch.randn(1, 3, 32, 32), k=4000, growth=32)
+def check_model(m, xs, ref64=None, bounds=None, target="trn2"):
+    if ref64 is None:
+        ref64, bounds = f32_error_bound(m, xs)
+    cm = trnc.compile(m, xs, target=target)
+    with torch.no_grad():
+        eager = m(*xs)
+    got = cm(*xs)
+    eagers = list(eager) if isinstance(eager, (tuple, list)) else [eager]
+    gots = list(got) if isinstance(got, (tuple, list)) else [got]
+    assert len(gots) == len(ref64)
+    for g, e, r, b in zip(gots, eagers, ref64, bounds):
+        assert isinstance(g, torch.Tensor) and g.dtype == torch.float32
+        assert_within_bound(e, r, b, "PyTorch eager float32")   # the bound itself holds
+        assert_within_bound(g, r, b, "trnc")
+    assert cm.stats["total_cycles"] > 0
+    return cm
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_model_f32(name):
+    m, xs, ref64, bounds = reference(name)
+    cm = check_model(m, xs, ref64, bounds)
+    assert cm.stats["tensor_engine_utilization"] > 0
+    assert "matmul" in cm.asm()
+
+
+def test_gpt_block_causal_mask_is_applied():
+    # The causal mask really is part of the program: position 0 of the output depends only on
+    # token 0, so changing later tokens must leave it bit-identical, and position T-1 must move.
+    m, (x,), _, _ = reference("gpt_block")
+    cm = trnc.compile(m, (x,))
+    x2 = x.clone()
+    x2[:, 1:] += torch.randn_like(x2[:, 1:])
+    y, y2 = cm(x), cm(x2)
+    assert torch.equal(y[:, 0], y2[:, 0])
+    assert (y[:, -1] - y2[:, -1]).abs().max() > 1e-2
+
+
+def test_numpy_inputs_model():
+    m, xs, ref64, bounds = reference("encoder_layer")
+    cm = trnc.compile(m, xs)
+    y = cm(*[x.numpy() for x in xs])
+    assert type(y).__name__ == "ndarray" and y.dtype.name == "float32"
+    assert_within_bound(torch.from_numpy(y), ref64[0], bounds[0], "trnc (numpy inputs)")
+    assert torch.equal(torch.from_numpy(y), cm(*xs))  # same program, same bits either way
+
+
+def test_save_load_compiled_model(tmp_path):
+    m, xs, ref64, bounds = reference("gpt_block")
+    cm = trnc.compile(m, xs, target="trn2")
+    y = cm(*xs)
+    path = tmp_path / "gpt_block.trnx"
+    cm.save(path)
+    loaded = trnc.load(path)
+    assert loaded.to_bytes() == cm.to_bytes()
+    assert loaded.target == "trn2" and loaded.inputs == cm.inputs and loaded.outputs == cm.outputs
+    assert loaded.mlir() is None and loaded.quantization_report is None
+    y_np = loaded(xs[0].numpy())                # numpy in -> numpy out
+    y_t = loaded(*xs)                           # torch in -> torch out
+    assert type(y_np).__name__ == "ndarray" and isinstance(y_t, torch.Tensor)
+    assert torch.equal(torch.from_numpy(y_np), y) and torch.equal(y_t, y)
+    assert_within_bound(y_t, ref64[0], bounds[0], "trnc (loaded program)")
+    assert loaded.stats["total_cycles"] == cm.stats["total_cycles"]
+
+
+# -- quantized models -----------------------------------------------------------------------------
+# QUANT.md "Error budgets": relative Frobenius error of one random-normal matmul with both
+# operands quantized (K = 4096): FP8 E4M3 per-tensor 3.7e-2, MXFP8 E4M3 4.1e-2 (~0.6 u of the
+# element format, independent of K).  trnc's defaults are no worse (per-channel weight scales,
+# per-tensor dynamic activation scales; MX: one scale per 32 along K).
+QUANT_BUDGET = {"fp8-e4m3": 3.7e-2, "mxfp8": 4.1e-2}
+QUANT_SAFETY = 3.0
+
+
+def quant_error_bound(mode, depth):
+    """How the per-matmul errors compose: each of the L quantized layers on the longest path adds
+    an independent relative error of RMS eps, which later layers carry with a gain of about 1
+    (ReLU/GELU are 1-Lipschitz, layer norm rescales signal and error alike, residual branches
+    dilute it), so the output sees ~sqrt(L) eps.  Safety factor 3: eps is an RMS estimate, not a
+    maximum, and softmax multiplies a relative error of the logits by the logits' magnitude
+    (|q.k|/sqrt(d) <= ~3 for these random-weight blocks)."""
+    return QUANT_SAFETY * depth ** 0.5 * QUANT_BUDGET[mode]
+
+
+def quant_floor(mode):
+    """Quantization really happened: one quantized matmul alone gives ~eps; 1/20 of it is still
+    >1000x above the float32 rounding error of these models (< 1e-5 relative, error_bound.py)."""
+    return QUANT_BUDGET[mode] / 20
+
+
+def rel_frobenius(got, ref64):
+    got = torch.as_tensor(got).double()
+    return float((got - ref64).norm() / ref64.norm())
+
+
+QUANT_CASES = [
+    pytest.param("fp8-e4m3", "trn2", id="fp8-e4m3-trn2"),
+    pytest.param("mxfp8", "trn3", id="mxfp8-trn3", marks=pytest.mark.xfail(
+        strict=True, reason="--quant=mxfp8 not available yet (trn-quantize: MX quantization is "
+                            "not implemented); flips to a failure when it lands")),
+]
+
+
+# Known compiler bug (trn-quantize + lowering): a quantized convolution chain whose init is the
+# (rescaled) conv bias DMAs that init from HBM straight into PSUM, which the ISA forbids.
+_CONV_FP8_XFAIL = pytest.mark.xfail(
+    strict=True, raises=trnc.CompileError,
+    reason="trn-quantize: conv chains with a bias init fail to compile (trn.dma_copy HBM -> PSUM)")
+
+
+def _quant_params():
+    for name in models.MODELS:
+        for case in QUANT_CASES:
+            mode, target = case.values
+            marks = list(case.marks)
+            if mode == "fp8-e4m3" and name in ("resnet18", "mobilenet_v2"):
+                marks.append(_CONV_FP8_XFAIL)
+            yield pytest.param(name, mode, target, id=f"{name}-{case.id}", marks=marks)
+
+
+@pytest.mark.parametrize("name,mode,target", list(_quant_params()))
+def test_model_quantized(name, mode, target):
+    m, xs, ref64, _ = reference(name)
+    cm = trnc.compile(m, xs, target=target, quant=mode)
+    assert cm.quant == mode and cm.target == target
+    got = cm(*xs)
+    err = rel_frobenius(got, ref64[0])
+    hi, lo = quant_error_bound(mode, models.QUANT_DEPTH[name]), quant_floor(mode)
+    assert err <= hi, f"{name} {mode}: relative Frobenius error {err:.3g} exceeds {hi:.3g}"
+    assert err >= lo, f"{name} {mode}: relative error {err:.3g} < {lo:.3g}: was anything quantized?"
+    # The report compares with PyTorch eager float32 on the example inputs.
+    rep = cm.quantization_report
+    assert rep["mode"] == mode and len(rep["outputs"]) == 1
+    out = rep["outputs"][0]
+    assert abs(out["rel_l2_error"] - err) <= 1e-3 * err + 1e-6
+    assert out["max_abs_error"] > 0 and 0 < out["sqnr_db"] < 200

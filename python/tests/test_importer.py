@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mlir_ref
+from models import GPTBlock
 from tolerance import assert_close
 from trnc.errors import UnsupportedOperatorError
 from trnc.importer import import_module
@@ -246,30 +247,6 @@ def test_multihead_attention_module():
     mha = nn.MultiheadAttention(12, 3, batch_first=True)
     m = Fn(lambda s, q, kv: s.mha(q, kv, kv, need_weights=False)[0], mha=mha)
     check(m, r(2, 4, 12), r(2, 6, 12), k=12 * 3 + 6, growth=8)
-
-
-class GPTBlock(nn.Module):
-    def __init__(self, d=16, h=4, max_len=16):
-        super().__init__()
-        self.h = h
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv = nn.Linear(d, 3 * d)
-        self.proj = nn.Linear(d, d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
-        self.register_buffer("mask", torch.tril(torch.ones(max_len, max_len)).view(1, 1, max_len, max_len))
-
-    def forward(self, x):
-        B, T, D = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(D, dim=2)
-        q = q.view(B, T, self.h, D // self.h).transpose(1, 2)
-        k = k.view(B, T, self.h, D // self.h).transpose(1, 2)
-        v = v.view(B, T, self.h, D // self.h).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / (k.size(-1) ** 0.5))
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
-        att = F.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, D)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
 
 
 def test_gpt_block_causal():
