@@ -26,7 +26,8 @@ import tempfile
 import numpy as np
 
 F32_EPS = 2.0 ** -24  # unit roundoff of f32 (round to nearest)
-BF16_EPS = 2.0 ** -9  # unit roundoff of bf16 (8 significand bits)
+BF16_EPS = 2.0 ** -8  # unit roundoff of bf16 (8 significand bits incl. the implicit one: 2^(1-8)/2)
+EPS = {"f32": F32_EPS, "bf16": BF16_EPS}
 
 
 def tool(name):
@@ -41,18 +42,27 @@ def tool(name):
     return path
 
 
+class Failure(Exception):
+    """One failed check (raised instead of exiting while a `Suite` collects failures)."""
+
+
+_collecting = [False]
+
+
 def fail(message):
     sys.stderr.write("FAIL: %s\n" % message)
+    if _collecting[0]:
+        raise Failure(message)
     sys.exit(1)
 
 
 def round_bf16(x):
     """Round f32 values to the nearest bf16 (ties to even), returned as f32 (as trn-run does)."""
     x = np.asarray(x, dtype=np.float32)
-    bits = x.view(np.uint32).astype(np.uint64)
+    bits = x.reshape(-1).view(np.uint32).astype(np.uint64)
     rounding = 0x7FFF + ((bits >> 16) & 1)
     out = ((bits + rounding) >> 16) << 16
-    return out.astype(np.uint32).view(np.float32)
+    return out.astype(np.uint32).view(np.float32).reshape(x.shape)
 
 
 def matmul_f32_bound(a, b):
@@ -68,6 +78,9 @@ def matmul_f32_bound(a, b):
 
 def _run(cmd):
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.returncode < 0:
+        fail("command crashed (signal %d): %s\n--- stderr ---\n%s"
+             % (-proc.returncode, " ".join(cmd), proc.stderr))
     if proc.returncode != 0:
         fail("command failed (exit %d): %s\n--- stdout ---\n%s--- stderr ---\n%s"
              % (proc.returncode, " ".join(cmd), proc.stdout, proc.stderr))
@@ -138,6 +151,100 @@ def check(name, mlir, inputs, reference, tol, target="trn2", trnc_args=(), run_a
         fail("%s (target %s):\n%s" % (name, target, "\n".join(problems)))
     print("PASS: %s (target %s): %d output(s) within tolerance" % (name, target, len(got)))
     return got
+
+
+# --- Op-coverage helpers: dtypes, inputs as the device sees them, derived bounds ------------
+
+
+def ttype(shape, dtype):
+    """MLIR ranked tensor type, e.g. ttype([3, 5], "bf16") -> 'tensor<3x5xbf16>'."""
+    return "tensor<%s>" % "x".join([str(d) for d in shape] + [dtype])
+
+
+def device_value(x, dtype):
+    """The value the device computes with for a float32 .npy input of program dtype `dtype`
+    (trn-run converts f32 inputs of bf16 arguments with round-to-nearest-even), as float64."""
+    x = np.asarray(x, dtype=np.float32)
+    return (round_bf16(x) if dtype == "bf16" else x).astype(np.float64)
+
+
+def rounding(ref, dtype):
+    """Bound of one final rounding of the exact value `ref` to `dtype` (round to nearest):
+    u * |ref| (normal range; the tests' values stay far from subnormals and overflow)."""
+    return EPS[dtype] * np.abs(np.asarray(ref, dtype=np.float64))
+
+
+def dot_bound(abs_sum, k, out_dtype="f32", exact=None):
+    """Bound of a k-term f32-accumulated sum of exact products (bf16*bf16 and f32*f32 products
+    are exact in the emulator's f32 sgemm up to the product's own rounding, which is covered by
+    the +1): (k + 1) * 2^-24 * sum|a||b|, plus one rounding to `out_dtype` of the result
+    (u_out * (|exact| + accumulated error)). `abs_sum` = sum_k |a||b| (numpy float64)."""
+    acc = (k + 1) * F32_EPS * np.asarray(abs_sum, dtype=np.float64)
+    if out_dtype == "f32":
+        return acc
+    ref = abs_sum if exact is None else np.abs(exact)
+    return acc + EPS[out_dtype] * (ref + acc)
+
+
+class Suite:
+    """Runs many `check`s in one lit test, reports every failing case, exits 1 at `finish`."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.passed = 0
+
+    def check(self, case, *args, **kwargs):
+        _collecting[0] = True
+        try:
+            check(case, *args, **kwargs)
+            self.passed += 1
+        except Failure:
+            self.failures.append("%s (target %s)" % (case, kwargs.get("target", "trn2")))
+        finally:
+            _collecting[0] = False
+
+    def expect_error(self, case, mlir, pattern, target="trn2", trnc_args=()):
+        _collecting[0] = True
+        try:
+            expect_error(case, mlir, pattern, target=target, trnc_args=trnc_args)
+            self.passed += 1
+        except Failure:
+            self.failures.append("%s (error case)" % case)
+        finally:
+            _collecting[0] = False
+
+    def finish(self):
+        if self.failures:
+            sys.stderr.write("FAIL: %s: %d case(s) failed: %s\n"
+                             % (self.name, len(self.failures), ", ".join(self.failures)))
+            sys.exit(1)
+        print("%s: all %d cases passed" % (self.name, self.passed))
+
+
+def expect_error(name, mlir, pattern, target="trn2", trnc_args=()):
+    """trnc must reject `mlir` cleanly: exit status 1 (not a crash), no output file, and a
+    first line `error: FILE:LINE:COL: ...` (a location in the input) containing `pattern`."""
+    import re
+    trnc = tool("trnc")
+    with tempfile.TemporaryDirectory(prefix="trnc-e2e-") as tmp:
+        src = os.path.join(tmp, name + ".mlir")
+        prog = os.path.join(tmp, name + ".trnx")
+        with open(src, "w") as f:
+            f.write(mlir)
+        cmd = [trnc, src, "-o", prog, "--target=" + target] + list(trnc_args)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 1:
+            fail("%s: expected exit status 1, got %d: %s\n%s"
+                 % (name, proc.returncode, " ".join(cmd), proc.stderr))
+        if os.path.exists(prog):
+            fail("%s: a failing compilation left %s behind" % (name, prog))
+        first = proc.stderr.splitlines()[0] if proc.stderr else ""
+        if not re.match(r"error: .*%s:\d+:\d+: " % re.escape(name + ".mlir"), first):
+            fail("%s: the first diagnostic has no input location: %r" % (name, first))
+        if not re.search(pattern, proc.stderr):
+            fail("%s: diagnostic does not match %r:\n%s" % (name, pattern, proc.stderr))
+    print("PASS: %s: rejected with %s" % (name, first))
 
 
 # --- Small stage-6 MLIR builders for hand-written device programs ----------------------------
