@@ -15,7 +15,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
 #include <limits>
@@ -120,12 +125,12 @@ struct Costs {
     inst.body = c;
     return t.durationNs(inst, q);
   }
-  double add() const {
+  double add(trnrt::DType acc) const {
     trnrt::Instruction inst;
     trnrt::TensorTensor tt;
     tt.in0 = psum();
-    tt.in1 = sbuf(trnrt::DType::F32);
-    tt.dst = sbuf(trnrt::DType::F32);
+    tt.in1 = sbuf(acc);
+    tt.dst = sbuf(acc);
     inst.body = tt;
     return t.durationNs(inst, trnrt::kQueueDVE);
   }
@@ -139,7 +144,8 @@ int64_t bytesOf(trnrt::DType t, int64_t n) {
 
 std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &target,
                                                       const GemmShape &shape, Strategy s,
-                                                      int64_t bm, int64_t bn, int64_t bk) {
+                                                      int64_t bm, int64_t bn, int64_t bk,
+                                                      bool accInOutputType, bool fullBudget) {
   Tiles tl = tilesFor(target);
   if (shape.M % tl.tm || shape.N % tl.tn || shape.K % tl.tk)
     return std::nullopt;
@@ -150,6 +156,9 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
     bk = KT;
   if (bm < 1 || bn < 1 || bk < 1 || MT % bm || NT % bn || KT % bk)
     return std::nullopt;
+  if (s != Strategy::BlockMNK)
+    accInOutputType = false;
+  const trnrt::DType accType = accInOutputType ? shape.out : trnrt::DType::F32;
   Costs c{target, shape, tl};
   const double mm = c.matmul();
   const double numMatmuls = double(MT) * NT * KT;
@@ -161,63 +170,141 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
     return a * v / (a + v); // two engines in parallel
   };
   double dma = 0, evict = 0, dve = 0;
-  int64_t live = 0, stream = 0; // resident and per-iteration (double-buffered) bytes
+  // SBUF per partition: `live` stays resident, `outer` is reloaded per outer
+  // block (block-mnk: the moving block of one K block), `inner` per inner
+  // iteration; prefetching the next inner block needs a second copy of it.
+  int64_t live = 0, outer = 0, inner = 0;
   const int64_t inB = bytesOf(shape.in, 1), outB = bytesOf(shape.out, 1);
   switch (s) {
   case Strategy::Naive:
     dma = numMatmuls * (c.dmaLoad(tl.tk, tl.tm, shape.M) + c.dmaLoad(tl.tk, tl.tn, shape.N));
-    stream = (tl.tm + tl.tn) * inB * 2;
+    inner = (tl.tm + tl.tn) * inB;
     break;
   case Strategy::Hoist:
     dma = double(MT) * KT * c.dmaLoad(tl.tk, tl.tm, shape.M) +
           numMatmuls * c.dmaLoad(tl.tk, tl.tn, shape.N);
     live = KT * tl.tm * inB;
-    stream = KT * tl.tn * inB;
+    inner = KT * tl.tn * inB;
     break;
   case Strategy::BlockMN:
     dma = double(MT) * KT * c.dmaLoad(tl.tk, tl.tm, shape.M) +
           double(MT / bm) * NT * KT * c.dmaLoad(tl.tk, tl.tn, shape.N);
     live = bm * KT * tl.tm * inB;
-    stream = bn * KT * tl.tn * inB;
+    inner = bn * KT * tl.tn * inB;
     break;
   case Strategy::BlockMNK: {
     const int64_t NB = NT / bn, KB = KT / bk, MB = MT / bm;
     dma = double(NB) * KT * c.dmaLoad(tl.tk, bn * tl.tn, shape.N) +
           double(NB) * KT * MB * c.dmaLoad(tl.tk, bm * tl.tm, shape.M);
     // First K block copies PSUM into the f32 accumulator, later ones add.
-    dve = double(NB) * MT * bn * ((KB - 1) * c.add() + c.copy(trnrt::kQueueDVE, true,
-                                                               trnrt::DType::F32));
-    live = MT * bn * tl.tn * 4;
-    stream = bk * (bn * tl.tn + bm * tl.tm) * inB;
+    dve = double(NB) * MT * bn * ((KB - 1) * c.add(accType) +
+                                  c.copy(trnrt::kQueueDVE, true, accType));
+    live = MT * bn * tl.tn * bytesOf(accType, 1);
+    outer = bk * bn * tl.tn * inB;
+    inner = bk * bm * tl.tm * inB;
     break;
   }
   }
   const bool accInSbuf = s == Strategy::BlockMNK;
-  if (!accInSbuf || shape.out != trnrt::DType::F32)
+  if (!accInSbuf || shape.out != accType)
     evict = double(MT) * NT * evictPair(!accInSbuf);
   dma += double(MT) * NT * c.dmaStore(shape.out);
-  stream += tl.tn * outB * 2;
-  const int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition) * 7 / 8;
-  if (live + stream > budget)
+  live += 2 * tl.tn * outB; // eviction tiles in flight
+  // Room for the allocator's alignment and fragmentation, unless the caller
+  // asked for exact block sizes (the allocator then reports a misfit).
+  const int64_t sbuf = static_cast<int64_t>(target.sbufBytesPerPartition);
+  const int64_t budget = fullBudget ? sbuf : sbuf * 15 / 16;
+  const int64_t single = live + outer + inner;
+  if (single > budget)
     return std::nullopt;
-  const bool doubleBuffered = live + 2 * stream <= budget;
+  const bool doubleBuffered = single + inner <= budget;
   const double pe = numMatmuls * mm;
   const double dmaQ = dma / target.dma.numEngines;
+  // Engines overlap (the scheduler runs every queue in parallel): the busiest
+  // bounds the time. Overlap is imperfect when several engines are loaded,
+  // so 5% of the other engines' work is added (a tie-breaker among
+  // PE-bound plans, preferring less DMA/VectorE pressure); without room to
+  // prefetch the next inner block, half of the shorter of PE and DMA time
+  // is exposed.
   double est = std::max({pe, dmaQ, evict, dve});
+  est += 0.05 * (pe + dmaQ + evict + dve - est);
   if (!doubleBuffered)
-    est = pe + dmaQ; // loads of a block cannot overlap the previous block's matmuls
+    est += 0.5 * std::min(pe, dmaQ);
   Plan p;
   p.strategy = s;
   p.bm = bm;
   p.bn = bn;
   p.bk = bk;
+  p.accInOutputType = accInOutputType;
   p.estimatedNs = est;
-  p.sbufBytes = live + (doubleBuffered ? 2 : 1) * stream;
+  p.sbufBytes = single + (doubleBuffered ? inner : 0);
   return p;
 }
 
+/// Modeled time of `plan` measured with the real back end: a slice of the GEMM
+/// that the plan repeats (block-mnk: one N block; the others: one M block;
+/// the whole GEMM when it is small) is compiled with exactly this plan by
+/// trn-tile .. trn-schedule on a scratch module, and the list scheduler's
+/// makespan (the time the emulator reports for the program) is scaled by the
+/// number of repetitions. nullopt if the slice does not compile (e.g. the
+/// allocator cannot place it).
+static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &target,
+                                         const GemmShape &shape, const Plan &plan) {
+  Tiles tl = tilesFor(target);
+  GemmShape slice = shape;
+  int64_t reps = 1;
+  const int64_t matmuls = (shape.M / tl.tm) * (shape.N / tl.tn) * (shape.K / tl.tk);
+  if (matmuls > 2048) {
+    if (plan.strategy == Strategy::BlockMNK) {
+      slice.N = plan.bn * tl.tn;
+      reps = shape.N / slice.N;
+    } else {
+      slice.M = plan.bm * tl.tm;
+      reps = shape.M / slice.M;
+    }
+  }
+  auto ty = [](trnrt::DType t) { return std::string(trnrt::dtypeName(t)); };
+  std::string lt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.M, ty(slice.in));
+  std::string rt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.N, ty(slice.in));
+  std::string ct = llvm::formatv("tensor<{0}x{1}x{2}>", slice.M, slice.N, ty(slice.out));
+  std::string text = llvm::formatv(
+      "module attributes {{trn.target = #trn.target<\"{0}\">, trnc.matmul_tiling = "
+      "\"{1}:{2}x{3}x{4}\"} {{\n"
+      "func.func @slice(%l: {5}, %r: {6}) -> {7} {{\n"
+      "  %e = tensor.empty() : {7}\n"
+      "  %z = arith.constant 0.0 : {8}\n"
+      "  %f = linalg.fill ins(%z : {8}) outs(%e : {7}) -> {7}\n"
+      "  %m = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, "
+      "affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>] "
+      "ins(%l, %r : {5}, {6}) outs(%f : {7}) -> {7}\n"
+      "  return %m : {7}\n}\n}\n",
+      target.name, strategyName(plan.strategy), plan.bm, plan.bn, plan.bk, lt, rt, ct,
+      ty(slice.out));
+  // Candidates that do not fit are expected: their diagnostics stay silent.
+  ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, ParserConfig(ctx));
+  if (!module)
+    return std::nullopt;
+  PassManager pm(ctx);
+  std::string pipelineErrors;
+  llvm::raw_string_ostream errs(pipelineErrors);
+  if (failed(parsePassPipeline("trn-tile,trn-bufferize,trn-place-memory,trn-lower-to-trn,"
+                               "trn-unroll,trn-allocate,trn-schedule",
+                               pm, errs)) ||
+      failed(pm.run(*module)))
+    return std::nullopt;
+  double ns = 0;
+  for (auto func : module->getOps<func::FuncOp>())
+    if (auto a = func->getAttrOfType<FloatAttr>("trnc.estimated_ns"))
+      ns = std::max(ns, a.getValueAsDouble());
+  if (ns <= 0)
+    return std::nullopt;
+  return ns * static_cast<double>(reps);
+}
+
 std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
-                                                    const GemmShape &shape, StringRef tiling) {
+                                                    const GemmShape &shape, StringRef tiling,
+                                                    MLIRContext *measureIn) {
   std::optional<Plan> best;
   auto consider = [&](std::optional<Plan> p) {
     if (p && (!best || p->estimatedNs < best->estimatedNs))
@@ -231,19 +318,55 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
           consider(evaluatePlan(target, shape, s, bm, bn, bk));
   };
   if (tiling == "auto") {
+    std::vector<Plan> all;
     for (Strategy s : {Strategy::Naive, Strategy::Hoist, Strategy::BlockMN, Strategy::BlockMNK})
-      sweep(s);
-    return best;
+      for (int64_t bm : sizes)
+        for (int64_t bn : sizes)
+          for (int64_t bk : sizes)
+            if (std::optional<Plan> p = evaluatePlan(target, shape, s, bm, bn, bk);
+                p && llvm::none_of(all, [&](const Plan &q) {
+                  return q.strategy == p->strategy && q.bm == p->bm && q.bn == p->bn &&
+                         q.bk == p->bk;
+                }))
+              all.push_back(*p);
+    if (all.empty())
+      return std::nullopt;
+    llvm::stable_sort(all, [](const Plan &a, const Plan &b) {
+      return a.estimatedNs < b.estimatedNs;
+    });
+    if (!measureIn)
+      return all.front();
+    // The analytic estimate ranks; the best few are measured with the real
+    // allocator and list scheduler (their interaction decides how much
+    // prefetch actually happens).
+    for (Plan &p : llvm::make_range(all.begin(), all.begin() + std::min<size_t>(4, all.size())))
+      if (std::optional<double> ns = measurePlan(measureIn, target, shape, p)) {
+        p.estimatedNs = *ns;
+        if (!best || p.estimatedNs < best->estimatedNs)
+          best = p;
+      }
+    return best ? best : std::optional<Plan>(all.front());
   }
-  std::optional<Strategy> s = parseStrategy(tiling);
+  auto [name, blocks] = tiling.split(':');
+  std::optional<Strategy> s = parseStrategy(name);
   if (!s)
     return std::nullopt;
+  if (!blocks.empty()) {
+    SmallVector<StringRef, 3> parts;
+    blocks.split(parts, 'x');
+    int64_t v[3] = {1, 1, 1};
+    if (parts.size() != 3 || parts[0].getAsInteger(10, v[0]) || parts[1].getAsInteger(10, v[1]) ||
+        parts[2].getAsInteger(10, v[2]))
+      return std::nullopt;
+    return evaluatePlan(target, shape, *s, v[0], v[1], v[2], false, /*fullBudget=*/true);
+  }
   // The tutorial's block sizes (NKI matmul tutorial: block free dims 2 x 2;
-  // fully optimised 16 x 2 x 8) when they divide the shape and fit.
+  // fully optimised 16 x 2 x 8 with result tiles in the output dtype) when
+  // they divide the shape and fit.
   if (*s == Strategy::BlockMN)
     consider(evaluatePlan(target, shape, *s, 2, 2, 1));
   else if (*s == Strategy::BlockMNK)
-    consider(evaluatePlan(target, shape, *s, 16, 2, 8));
+    consider(evaluatePlan(target, shape, *s, 16, 2, 8, /*accInOutputType=*/true));
   else
     consider(evaluatePlan(target, shape, *s, 1, 1, 1));
   if (!best)
@@ -263,12 +386,15 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   if (module) {
     if (Attribute a = module->getAttr(kTilingAttr)) {
       auto s = dyn_cast<StringAttr>(a);
-      if (!s || !llvm::is_contained(tilingNames(), s.getValue())) {
+      if (!s || !(llvm::is_contained(tilingNames(), s.getValue()) ||
+                  (s.getValue().contains(':') &&
+                   parseStrategy(s.getValue().split(':').first)))) {
         std::string names;
         for (StringRef n : tilingNames())
           names += (names.empty() ? "" : ", ") + n.str();
         return module.emitError() << "unknown matmul tiling " << a << "; expected one of "
-                                  << names,
+                                  << names << " (a strategy may name its block sizes: "
+                                  << "block-mnk:16x2x8)",
                failure();
       }
       tiling = s.getValue();
@@ -277,6 +403,7 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   if (tiling == "tile")
     return success();
   const trnrt::Target &target = getTarget(func);
+  bool failed = false;
   func.walk([&](linalg::MatmulOp op) {
     auto lop = cast<linalg::LinalgOp>(op.getOperation());
     if (!lop.hasPureTensorSemantics() || !tileutils::isDeviceContraction(lop) ||
@@ -303,7 +430,18 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
         !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *out))
       return;
     GemmShape shape{ct.getDimSize(0), ct.getDimSize(1), lt.getDimSize(0), *in, *out};
-    std::optional<Plan> plan = choosePlan(target, shape, tiling);
+    std::optional<Plan> plan = choosePlan(target, shape, tiling, op->getContext());
+    if (!plan && tiling.contains(':')) {
+      Tiles tl = tilesFor(target);
+      op->emitOpError("matmul tiling '")
+          << tiling << "' does not apply: the block sizes must divide the "
+          << shape.M / tl.tm << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk
+          << " grid of " << tl.tm << "x" << tl.tn << "x" << tl.tk
+          << " tiles and the blocks must fit in SBUF (" << target.sbufBytesPerPartition
+          << " bytes per partition on " << target.name << ")";
+      failed = true;
+      return;
+    }
     if (!plan)
       return; // does not divide into tiles / blocks: per-tile lowering
     Builder b(op->getContext());
@@ -313,11 +451,14 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
                     b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
                     b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
                     b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
+                    b.getNamedAttr("acc", b.getStringAttr(plan->accInOutputType
+                                                              ? trnrt::dtypeName(*out)
+                                                              : "f32")),
                     b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
                     b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
                 }));
   });
-  return success();
+  return failure(failed);
 }
 
 //===----------------------------------------------------------------------===//
@@ -352,40 +493,58 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   const Tiles tl = tilesFor(e.target);
   const int64_t K = lt.getDimSize(0), M = lt.getDimSize(1), N = ct.getDimSize(1);
   const int64_t bm = intOf("bm"), bn = intOf("bn"), bk = intOf("bk");
+  auto accName = planAttr.getAs<StringAttr>("acc");
+  const bool accInOutputType = accName && accName.getValue() != "f32";
   if (M % tl.tm || N % tl.tn || K % tl.tk || bm < 1 || bn < 1 || bk < 1 ||
       (M / tl.tm) % bm || (N / tl.tn) % bn || (K / tl.tk) % bk)
     return op->emitOpError("blocked matmul plan does not divide the shape ")
            << M << "x" << N << "x" << K;
   const int64_t MT = M / tl.tm, NT = N / tl.tn, KT = K / tl.tk;
+  // Partition pieces of latency-critical transfers (32 partitions each: a
+  // legal start partition for any count on every target).
+  const int64_t kLatencyPieces = tl.tk % 4 == 0 && tl.tm % 4 == 0 ? 4 : 1;
   Type inElem = lt.getElementType(), outElem = ct.getElementType(), f32 = e.f32();
+  Type accElem = accInOutputType ? outElem : f32;
   UnitAttr unit = rewriter.getUnitAttr();
   LogicalResult status = success();
 
   // [rows, cols] tile of the [K, *] operand `src` at (k0, f0), loaded once.
-  auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols) -> Value {
-    FailureOr<Value> view = e.hbmAccess(src, {{0, k0, tl.tk}, {1, f0, cols}});
-    if (failed(view)) {
-      status = failure();
-      return Value();
-    }
+  // With `pieces` > 1 the transfer is split by partition ranges into that
+  // many DMAs (same contiguous runs, so the same efficiency) that the
+  // scheduler spreads over idle queues: used where latency matters, for the
+  // first blocks (the TensorE waits for them) and the last stores.
+  auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces = 1) -> Value {
     Value t = e.alloc({tl.tk, cols}, inElem);
-    auto dma = DmaCopyOp::create(e.b, e.loc, *view, t, {}, {}, {});
-    dma->setAttr(kNoReuseAttr, unit);
+    const int64_t rows = tl.tk / pieces;
+    for (int64_t p = 0; p < pieces; ++p) {
+      FailureOr<Value> view = e.hbmAccess(src, {{0, k0 + p * rows, rows}, {1, f0, cols}});
+      if (failed(view)) {
+        status = failure();
+        return Value();
+      }
+      auto dma = DmaCopyOp::create(e.b, e.loc, *view, e.sliceTile(t, p * rows, rows, 0, cols),
+                                   {}, {}, {});
+      dma->setAttr(kNoReuseAttr, unit);
+    }
     return t;
   };
-  // Evicts an f32 [TM, TN] tile (PSUM or SBUF) to C[m0, n0] in C's dtype.
-  auto store = [&](Value acc, int64_t m0, int64_t n0, bool accIsSbuf) {
-    FailureOr<Value> view = e.hbmAccess(C, {{0, m0, tl.tm}, {1, n0, tl.tn}});
-    if (failed(view)) {
-      status = failure();
-      return;
-    }
+  // Evicts a [TM, TN] tile (f32 PSUM, or an SBUF accumulator) to C[m0, n0]
+  // in C's dtype.
+  auto store = [&](Value acc, int64_t m0, int64_t n0, bool accIsSbuf, int64_t pieces = 1) {
     Value out = acc;
-    if (!accIsSbuf || outElem != f32) {
+    if (!accIsSbuf || outElem != accElem) {
       out = e.alloc({tl.tm, tl.tn}, outElem);
       e.tensorCopy(acc, out);
     }
-    e.dma(out, *view);
+    const int64_t rows = tl.tm / pieces;
+    for (int64_t p = 0; p < pieces; ++p) {
+      FailureOr<Value> view = e.hbmAccess(C, {{0, m0 + p * rows, rows}, {1, n0, tl.tn}});
+      if (failed(view)) {
+        status = failure();
+        return;
+      }
+      e.dma(e.sliceTile(out, p * rows, rows, 0, tl.tn), *view);
+    }
   };
   // Column slices of block tiles, created once per (tile, column).
   DenseMap<std::pair<void *, int64_t>, Value> slices;
@@ -444,16 +603,19 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   }
   case Strategy::BlockMNK: {
     for (int64_t nb = 0; nb < NT / bn && succeeded(status); ++nb) {
-      // f32 accumulators of the whole [M, bn * TN] column of C.
+      // Accumulators (f32, or C's dtype) of the whole [M, bn * TN] column of C.
       SmallVector<SmallVector<Value>> acc(MT, SmallVector<Value>(bn));
       for (int64_t kb = 0; kb < KT / bk && succeeded(status); ++kb) {
         SmallVector<Value> mv;
+        const bool first = nb == 0 && kb == 0;
         for (int64_t k = 0; k < bk; ++k)
-          mv.push_back(load(R, (kb * bk + k) * tl.tk, nb * bn * tl.tn, bn * tl.tn));
+          mv.push_back(load(R, (kb * bk + k) * tl.tk, nb * bn * tl.tn, bn * tl.tn,
+                            first ? kLatencyPieces : 1));
         for (int64_t mb = 0; mb < MT / bm && succeeded(status); ++mb) {
           SmallVector<Value> st;
           for (int64_t k = 0; k < bk; ++k)
-            st.push_back(load(L, (kb * bk + k) * tl.tk, mb * bm * tl.tm, bm * tl.tm));
+            st.push_back(load(L, (kb * bk + k) * tl.tk, mb * bm * tl.tm, bm * tl.tm,
+                              first && mb == 0 ? kLatencyPieces : 1));
           if (failed(status))
             return failure();
           for (int64_t j = 0; j < bn; ++j)
@@ -462,7 +624,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
               matmuls(st, mv, i * tl.tm, j * tl.tn, psum);
               Value &a = acc[mb * bm + i][j];
               if (kb == 0) {
-                a = e.alloc({tl.tm, tl.tn}, f32);
+                a = e.alloc({tl.tm, tl.tn}, accElem);
                 e.tensorCopy(psum, a);
               } else {
                 e.tensorTensor(AluOp::Add, psum, a, a);
@@ -470,9 +632,11 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
             }
         }
       }
+      const bool lastN = nb + 1 == NT / bn;
       for (int64_t m = 0; m < MT && succeeded(status); ++m)
         for (int64_t j = 0; j < bn; ++j)
-          store(acc[m][j], m * tl.tm, (nb * bn + j) * tl.tn, true);
+          store(acc[m][j], m * tl.tm, (nb * bn + j) * tl.tn, true,
+                lastN && m >= MT - bm ? kLatencyPieces : 1);
     }
     break;
   }

@@ -58,6 +58,9 @@ struct GemmShape {
 struct Plan {
   Strategy strategy = Strategy::Naive;
   int64_t bm = 1, bn = 1, bk = 1; // tiles per block along M, N, K
+  /// block-mnk: the SBUF accumulators have C's dtype (the tutorial's choice:
+  /// partial sums round once per K block) instead of f32.
+  bool accInOutputType = false;
   double estimatedNs = 0;         // analytic estimate (ranking only)
   int64_t sbufBytes = 0;          // bytes per partition the plan keeps live
 };
@@ -72,11 +75,21 @@ Tiles tilesFor(const trnrt::Target &target);
 /// Evaluates one candidate with the cost model; nullopt when the shape does
 /// not divide into the blocks or the plan does not fit in SBUF.
 std::optional<Plan> evaluatePlan(const trnrt::Target &target, const GemmShape &shape,
-                                 Strategy s, int64_t bm, int64_t bn, int64_t bk);
-/// The cheapest plan of `tiling` (a strategy name: its best block sizes; the
-/// tutorial's block sizes when they fit; "auto": every strategy).
+                                 Strategy s, int64_t bm, int64_t bn, int64_t bk,
+                                 bool accInOutputType = false, bool fullBudget = false);
+/// The plan of `tiling`:
+///  * "auto": the cheapest candidate of every strategy and block size (f32
+///    accumulation only);
+///  * a strategy name: the NKI tutorial's variant (block-mn 2 x 2, block-mnk
+///    16 x 2 x 8 with accumulators in C's dtype, as the tutorial) when it
+///    divides the shape and fits, else the strategy's cheapest candidate;
+///  * "STRATEGY:BMxBNxBK" (e.g. "block-mnk:16x2x4"): exactly these block
+///    sizes (f32 accumulation), checked against the whole SBUF.
+/// With `measureIn`, "auto" measures its best few analytic candidates by
+/// compiling a repeated slice of the GEMM (trn-tile .. trn-schedule) and
+/// keeps the one with the smallest modeled time.
 std::optional<Plan> choosePlan(const trnrt::Target &target, const GemmShape &shape,
-                               llvm::StringRef tiling);
+                               llvm::StringRef tiling, MLIRContext *measureIn = nullptr);
 
 /// trn-tile: attaches kPlanAttr to every eligible matmul of `func` (a
 /// device-form 2-D `linalg.matmul` on tensors with a zero-fill accumulator,

@@ -208,9 +208,10 @@ int main(int argc, char **argv) {
     return fail("--target=" + targetName + ": unknown target; targets: " + names);
   }
   static const char *const kTilings[] = {"auto", "tile", "naive", "hoist", "block-mn", "block-mnk"};
-  if (!llvm::is_contained(kTilings, StringRef(tilingMode)))
+  if (!llvm::is_contained(kTilings, StringRef(tilingMode).split(':').first))
     return fail("--trn-tiling=" + tilingMode +
-                ": unknown strategy; strategies: auto, tile, naive, hoist, block-mn, block-mnk");
+                ": unknown strategy; strategies: auto, tile, naive, hoist, block-mn, block-mnk "
+                "(optionally with block sizes, e.g. block-mnk:16x2x8)");
   if (emitStage.empty() && outputFilename.empty())
     return fail("no output file: use -o OUT.trnx (or --emit=STAGE to print the IR)");
 
