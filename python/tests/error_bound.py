@@ -83,7 +83,7 @@ _EXACT = {
 }
 _ELEMENTWISE = {"add", "sub", "rsub", "mul", "div"}
 _TRANSCENDENTAL = {"exp", "log", "tanh", "erf", "gelu", "sigmoid", "silu", "rsqrt", "sqrt",
-                   "reciprocal", "pow", "hardswish", "hardsigmoid", "leaky_relu", "_log_softmax"}
+                   "reciprocal", "pow", "hardswish", "hardsigmoid", "leaky_relu"}
 
 
 def _name(target):
@@ -177,6 +177,17 @@ def _local(name, target, args, kwargs, out, mags, arg_nodes):
         # Shared or systematic: exp's c ulps, the row sum (n positive terms, each with the above).
         rand = U * (d + 2) * y
         sys = (gamma(n) + C_TRANS * U + U * (d.amax(dim, keepdim=True) + 2) + C_TRANS * U) * y
+        return Local(rand=rand, sys=sys), None
+    if name == "_log_softmax":
+        x, dim = t(args[0]), args[1]
+        n = x.shape[dim]
+        d = x - x.amax(dim, keepdim=True)
+        d = torch.where(torch.isfinite(d), d.abs(), torch.zeros_like(d))
+        # y = (x - max) - log(sum exp(x - max)): two subtractions per element; the log of the
+        # row sum (relative gamma(n) + c ulps of exp, u|d| from the rounded exponent arguments)
+        # is shared by the row.
+        rand = 2 * U * (d + t(out).abs())
+        sys = (gamma(n) + 2 * C_TRANS * U + U * d.amax(dim, keepdim=True)).expand_as(d)
         return Local(rand=rand, sys=sys), None
     if name in ("sum", "mean"):
         x = t(args[0])

@@ -8,9 +8,13 @@ the norm-wise form ``|got - ref| <= (K + C) * 2^-24 * max(1, max|ref|) * G`` whe
   contractions/reductions along the path, e.g. Cin*KH*KW per conv plus the dense layers),
 * C = 64 ulps of headroom for transcendental functions (libm erf/exp/tanh versus PyTorch's
   vectorised SLEEF kernels differ by a few ulp each, amplified by at most a few ops),
-* G = growth factor bounding how much earlier errors are amplified by later layers
-  (1 for single ops; the sum of |weights| norms is hard to bound a priori, so networks use
-  G = 8 per normalisation-free stage; stated at each call site).
+* G = growth factor bounding how much earlier errors are amplified by later ops (1 for single
+  ops and short element-wise chains).
+
+This form is for single operators and short chains only.  Whole float32 networks (MLP, CNNs,
+resnet18, mobilenet_v2, transformer and GPT blocks) are checked with error_bound.py instead:
+PyTorch in float64 as the reference and a per-element bound built from every op's own rounding
+error pushed to the outputs through the float64 Jacobian -- no growth factor to pick.
 
 bf16 models: every op rounds its result to bf16 (u = 2^-8) in both PyTorch and trnc, but not
 necessarily at identical points, so two results may differ by one bf16 ulp (2u) per rounding on
