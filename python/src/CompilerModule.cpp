@@ -102,6 +102,9 @@ Result compile(const std::string &text, const std::string &target, const std::st
   trn::registerTrnDialects(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
+  // One line per diagnostic, as the trnc driver prints them: no generic-form
+  // dump of the failing operation ("see current operation: ...").
+  context.printOpOnDiagnostic(false);
   std::string diags;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
     appendDiagnostic(diags, diag);

@@ -162,3 +162,22 @@ def test_unsupported_operator_error_before_compilation(monkeypatch):
     ops = [o for o, _, _ in info.value.operators]
     assert "aten.cumsum.default" in ops
     assert any(p.startswith("enc.1") for _, p, _ in info.value.operators), info.value.operators
+
+
+def test_compile_error_is_one_line_per_diagnostic():
+    # Same contract as the trnc driver (docs/cli.md): one line per diagnostic, no generic-form
+    # dump of the failing op.
+    text = """func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = tensor.generate {
+  ^bb0(%i: index):
+    %c = arith.constant 1.0 : f32
+    tensor.yield %c : f32
+  } : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}"""
+    with pytest.raises(trnc.CompileError) as e:
+        trnc.compile_mlir(text, target="trn2")
+    lines = e.value.diagnostics.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: <trnc.compile_mlir>:2:8: 'tensor.generate' op is not supported by trnc")
+    assert "see current operation" not in e.value.diagnostics
