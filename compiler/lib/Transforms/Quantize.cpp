@@ -471,10 +471,10 @@ struct QuantizeImpl {
     return rs;
   }
 
-  /// C * (s_L * s_R) (or C / (s_L * s_R) with `inverse`) for C[.., m, n].
+  /// C * (s_L * s_R) (+ `addend`, same shape as C) for C[.., m, n].
   /// `chanDims[r]`: the dim of `c` indexed by role r's channels (default:
   /// C's m = rank-2 for L, n = rank-1 for R).
-  Value rescale(OpBuilder &b, Location loc, Value c, const RoleScale (&rs)[2], bool inverse,
+  Value rescale(OpBuilder &b, Location loc, Value c, const RoleScale (&rs)[2], Value addend,
                 std::optional<std::array<int64_t, 2>> chanDims = std::nullopt) {
     auto t = tensorType(c);
     MLIRContext *ctx = b.getContext();
@@ -496,10 +496,7 @@ struct QuantizeImpl {
         scalar *= rs[r].scalar;
         break;
       case RoleScale::PerChannel: {
-        std::vector<float> v = rs[r].channel;
-        if (inverse)
-          for (float &x : v)
-            x = 1.0f / x;
+        const std::vector<float> &v = rs[r].channel;
         auto vt = RankedTensorType::get({static_cast<int64_t>(v.size())}, b.getF32Type());
         Value cst = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, ArrayRef(v)));
         vecArg[r] = inputs.size();
@@ -517,8 +514,12 @@ struct QuantizeImpl {
         break;
       }
     }
-    if (inverse)
-      scalar = 1.0f / scalar;
+    int addArg = -1;
+    if (addend) {
+      addArg = inputs.size();
+      inputs.push_back(addend);
+      maps.push_back(id);
+    }
     Type elem = t.getElementType();
     Type f32 = b.getF32Type();
     return elementwise(b, loc, t.getShape(), elem, inputs, maps,
@@ -530,14 +531,19 @@ struct QuantizeImpl {
                            if (amaxArg[r] < 0)
                              continue;
                            Value am = amaxInBody(nb, l, a[amaxArg[r]], a[amaxArg[r] + 1]);
-                           x = inverse ? Value(arith::DivFOp::create(nb, l, x, am))
-                                       : Value(arith::MulFOp::create(nb, l, x, am));
+                           x = arith::MulFOp::create(nb, l, x, am);
                          }
                          for (unsigned r = 0; r < 2; ++r)
                            if (vecArg[r] >= 0)
                              x = arith::MulFOp::create(nb, l, x, a[vecArg[r]]);
                          if (scalar != 1.0f)
                            x = arith::MulFOp::create(nb, l, x, f32Const(nb, l, scalar));
+                         if (addArg >= 0) {
+                           Value y = a[addArg];
+                           if (!y.getType().isF32())
+                             y = arith::ExtFOp::create(nb, l, f32, y);
+                           x = arith::AddFOp::create(nb, l, x, y);
+                         }
                          if (x.getType() != elem)
                            x = arith::TruncFOp::create(nb, l, elem, x);
                          return x;
@@ -649,12 +655,20 @@ struct QuantizeImpl {
         if (rs[r].kind == RoleScale::Dynamic)
           std::tie(rs[r].amaxMax, rs[r].amaxMin) = rootAmax.lookup(c.roles[r].root);
       bool scaled = rs[0].kind != RoleScale::One || rs[1].kind != RoleScale::One;
-      // Non-zero initial value: into quantized units.
+      // A non-zero initial value (bias, residual, an `outs` argument) is added
+      // after the rescale, in real units: the chain starts from zero.
       Value init = head.getDpsInitOperand(0)->get();
+      Value addend;
       if (scaled && !isZeroFill(init)) {
         b.setInsertionPoint(head);
-        Value scaledInit = rescale(b, head->getLoc(), init, rs, /*inverse=*/true);
-        head->setOperand(head.getDpsInitOperand(0)->getOperandNumber(), scaledInit);
+        auto it = tensorType(init);
+        Value empty = tensor::EmptyOp::create(b, head->getLoc(), it.getShape(),
+                                              it.getElementType());
+        Value zero = arith::ConstantOp::create(b, head->getLoc(),
+                                               b.getFloatAttr(it.getElementType(), 0.0));
+        Value fill = linalg::FillOp::create(b, head->getLoc(), zero, empty).getResult(0);
+        head->setOperand(head.getDpsInitOperand(0)->getOperandNumber(), fill);
+        addend = init;
       }
       for (linalg::LinalgOp &op : c.ops)
         op = rebuild(b, op);
@@ -672,10 +686,10 @@ struct QuantizeImpl {
       Value result = tail->getResult(0);
       std::array<int64_t, 2> dims = {tensorType(result).getRank() - 2,
                                      tensorType(result).getRank() - 1};
-      if (c.ops.size() > 1)
+      if (c.ops.size() > 1 && !addend)
         followReshapes(result, dims, rs);
       b.setInsertionPointAfterValue(result);
-      Value deq = rescale(b, result.getLoc(), result, rs, /*inverse=*/false, dims);
+      Value deq = rescale(b, result.getLoc(), result, rs, addend, dims);
       result.replaceAllUsesExcept(deq, deq.getDefiningOp());
       outputs.push_back(deq);
     }

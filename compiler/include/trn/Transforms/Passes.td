@@ -368,7 +368,8 @@ def TrnQuantizePass : Pass<"trn-quantize", "ModuleOp"> {
     (`static`, `activation-amax`). The chain accumulates in quantized units
     (FP32 PSUM) and its result is multiplied by `s_L * s_R` in one
     element-wise generic (a per-partition scale for per-channel weights);
-    a non-zero initial value is divided by it first. `bf16` casts the
+    a non-zero initial value is added after the rescale (the chain starts
+    from zero). `bf16` casts the
     operands to bf16. A mode the target cannot run is an error naming the
     targets that can. See docs/passes/trn-quantize.md.
 
