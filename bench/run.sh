@@ -35,4 +35,5 @@ status=0
 echo "== emulator GEMM vs numpy =="
 /usr/bin/python3 bench/gemm_vs_numpy.py --binary "$BUILD_DIR/bench/emulator_gemm" --size 1024 \
   --iters 5 || status=1
+echo "== PyTorch models (Python frontend) vs torch eager ==" && ninja -C "$BUILD_DIR" -j"$JOBS" trnc_runtime_ext trnc_compiler_ext >/dev/null && PYTHONPATH="$BUILD_DIR/python" /usr/bin/python3 bench/python_models.py || status=1
 exit $status

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""PyTorch models through the Python frontend: compile time, emulator time against PyTorch eager
+on the same machine (goal: emulator <= 2x PyTorch), modelled device time and TensorE utilisation.
+
+    PYTHONPATH=build/python /usr/bin/python3 bench/python_models.py [--models resnet18,encoder]
+        [--iters 3] [--target trn2] [--json out.json]
+
+Models (random weights, nothing downloaded): torchvision resnet18 on 1x3x224x224, and a
+transformer block (nn.TransformerEncoderLayer d_model=256, 8 heads, FFN 1024, batch_first) on
+1x128x256.  Times are medians over --iters runs after one warm-up run; PyTorch runs in eval mode
+under torch.no_grad() with its default thread count (reported).  The emulator computes every
+value (not --timing-only), so its result is also checked against PyTorch.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+import trnc
+
+
+def resnet18():
+    import torchvision
+    return torchvision.models.resnet18(weights=None).eval(), (torch.randn(1, 3, 224, 224),)
+
+
+def encoder():
+    layer = nn.TransformerEncoderLayer(256, 8, 1024, batch_first=True).eval()
+    return layer, (torch.randn(1, 128, 256),)
+
+
+MODELS = {"resnet18": resnet18, "encoder": encoder}
+
+
+def median_time(fn, iters):
+    fn()  # warm-up
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench(name, iters, target):
+    torch.manual_seed(0)
+    model, xs = MODELS[name]()
+    t0 = time.perf_counter()
+    imported = trnc.import_model(model, xs)
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cm = trnc.compile_mlir(imported.mlir, target=target)
+    cm._imported = imported
+    t_compile = time.perf_counter() - t0
+
+    with torch.no_grad():
+        ref = model(*xs)
+        t_torch = median_time(lambda: model(*xs), iters)
+    t_emu = median_time(lambda: cm(*xs), iters)
+    y = cm(*xs)
+    err = float((y - ref).abs().max() / ref.abs().max())
+    st = cm.stats
+    return {
+        "model": name, "target": target, "input_shapes": [list(x.shape) for x in xs],
+        "import_s": t_import, "compile_s": t_compile, "mlir_mb": len(imported.mlir) / 1e6,
+        "instructions": st["instructions"], "torch_s": t_torch, "emulator_s": t_emu,
+        "emulator_over_torch": t_emu / t_torch, "device_us": st["time_us"],
+        "total_cycles": st["total_cycles"], "tensor_engine_utilization": st["tensor_engine_utilization"],
+        "max_rel_err_vs_torch": err, "torch_threads": torch.get_num_threads(),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="resnet18,encoder")
+    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--target", default="trn2", choices=["trn1", "trn2", "trn3"])
+    ap.add_argument("--json", help="also write the results as JSON")
+    args = ap.parse_args()
+    names = [n for n in args.models.split(",") if n]
+    for n in names:
+        if n not in MODELS:
+            print(f"error: unknown model '{n}'; models: {', '.join(MODELS)}", file=sys.stderr)
+            return 1
+    results, status = [], 0
+    for n in names:
+        try:
+            r = bench(n, args.iters, args.target)
+        except trnc.TrncError as e:
+            print(f"{n}: error: {str(e).splitlines()[0]}")
+            status = 1
+            continue
+        results.append(r)
+        goal = "ok" if r["emulator_over_torch"] <= 2 else "above the 2x goal"
+        print(f"{n} {r['input_shapes']} on {r['target']}: import {r['import_s']:.2f} s, compile "
+              f"{r['compile_s']:.2f} s ({r['instructions']} instructions); emulator "
+              f"{1e3 * r['emulator_s']:.1f} ms vs torch {1e3 * r['torch_s']:.1f} ms "
+              f"({r['torch_threads']} threads): {r['emulator_over_torch']:.2f}x ({goal}); device "
+              f"{r['device_us']:.1f} us modelled, TensorE utilisation "
+              f"{100 * r['tensor_engine_utilization']:.1f}%; max rel err {r['max_rel_err_vs_torch']:.2g}")
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, args.json)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
