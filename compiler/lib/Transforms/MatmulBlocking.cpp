@@ -82,14 +82,15 @@ struct Costs {
     inst.body = d;
     return t.durationNs(inst, trnrt::kFirstDmaQueue, /*semaphoreTriggered=*/true);
   }
-  double dmaStore(trnrt::DType dt) const {
+  /// Store of a [TM, cols] tile of C.
+  double dmaStore(trnrt::DType dt, int64_t cols) const {
     trnrt::Instruction inst;
     trnrt::DmaCopy d;
     d.src = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, dt, 0, 0,
                                        static_cast<uint32_t>(tiles.tm),
-                                       {static_cast<uint32_t>(tiles.tn)});
+                                       {static_cast<uint32_t>(cols)});
     d.dst = trnrt::AccessPattern::hbm(0, dt, 0, static_cast<uint32_t>(tiles.tm), s.N,
-                                      {static_cast<uint32_t>(tiles.tn)});
+                                      {static_cast<uint32_t>(cols)});
     inst.body = d;
     return t.durationNs(inst, trnrt::kFirstDmaQueue, true);
   }
@@ -205,10 +206,10 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
     break;
   }
   }
-  const bool accInSbuf = s == Strategy::BlockMNK;
-  if (!accInSbuf || shape.out != accType)
-    evict = double(MT) * NT * evictPair(!accInSbuf);
-  dma += double(MT) * NT * c.dmaStore(shape.out);
+  // block-mnk converts to C's dtype in its last add: no separate eviction.
+  if (s != Strategy::BlockMNK)
+    evict = double(MT) * NT * evictPair(/*fromPsum=*/true);
+  dma += double(MT) * NT * c.dmaStore(shape.out, tl.tn);
   live += 2 * tl.tn * outB; // eviction tiles in flight
   // Room for the allocator's alignment and fragmentation, unless the caller
   // asked for exact block sizes (the allocator then reports a misfit).
@@ -230,6 +231,14 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   est += 0.05 * (pe + dmaQ + evict + dve - est);
   if (!doubleBuffered)
     est += 0.5 * std::min(pe, dmaQ);
+  // Pipeline fill and drain: nothing computes before the first blocks have
+  // arrived (at the full DMA bandwidth at best), and the last output tiles
+  // are stored after the last matmuls.
+  const double bytesPerNs = target.dma.bandwidthGBps;
+  const double latency = target.dma.fixedLatencyNs + target.dma.descriptorNs;
+  est += latency + static_cast<double>(outer + inner) * tl.tk / bytesPerNs;
+  est += latency + static_cast<double>(bm * bn * tl.tm * tl.tn * outB) /
+                       (bytesPerNs * target.dma.efficiency(static_cast<uint64_t>(tl.tn * outB)));
   Plan p;
   p.strategy = s;
   p.bm = bm;
@@ -339,7 +348,7 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
     // The analytic estimate ranks; the best few are measured with the real
     // allocator and list scheduler (their interaction decides how much
     // prefetch actually happens).
-    for (Plan &p : llvm::make_range(all.begin(), all.begin() + std::min<size_t>(4, all.size())))
+    for (Plan &p : llvm::make_range(all.begin(), all.begin() + std::min<size_t>(6, all.size())))
       if (std::optional<double> ns = measurePlan(measureIn, target, shape, p)) {
         p.estimatedNs = *ns;
         if (!best || p.estimatedNs < best->estimatedNs)
@@ -532,18 +541,19 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // in C's dtype.
   auto store = [&](Value acc, int64_t m0, int64_t n0, bool accIsSbuf, int64_t pieces = 1) {
     Value out = acc;
-    if (!accIsSbuf || outElem != accElem) {
+    if (!accIsSbuf || cast<MemRefType>(acc.getType()).getElementType() != outElem) {
       out = e.alloc({tl.tm, tl.tn}, outElem);
       e.tensorCopy(acc, out);
     }
     const int64_t rows = tl.tm / pieces;
+    const int64_t cols = cast<MemRefType>(out.getType()).getDimSize(1);
     for (int64_t p = 0; p < pieces; ++p) {
-      FailureOr<Value> view = e.hbmAccess(C, {{0, m0 + p * rows, rows}, {1, n0, tl.tn}});
+      FailureOr<Value> view = e.hbmAccess(C, {{0, m0 + p * rows, rows}, {1, n0, cols}});
       if (failed(view)) {
         status = failure();
         return;
       }
-      e.dma(e.sliceTile(out, p * rows, rows, 0, tl.tn), *view);
+      e.dma(e.sliceTile(out, p * rows, rows, 0, cols), *view);
     }
   };
   // Column slices of block tiles, created once per (tile, column).
@@ -622,13 +632,16 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
             for (int64_t i = 0; i < bm; ++i) {
               Value psum = e.alloc({tl.tm, tl.tn}, f32, MemSpace::PSUM);
               matmuls(st, mv, i * tl.tm, j * tl.tn, psum);
+              // The last K block writes C's dtype directly (the
+              // conversion is fused into the last add or copy).
               Value &a = acc[mb * bm + i][j];
-              if (kb == 0) {
-                a = e.alloc({tl.tm, tl.tn}, accElem);
-                e.tensorCopy(psum, a);
-              } else {
-                e.tensorTensor(AluOp::Add, psum, a, a);
-              }
+              Type dstElem = kb + 1 == KT / bk ? outElem : accElem;
+              Value dst = kb > 0 && dstElem == accElem ? a : e.alloc({tl.tm, tl.tn}, dstElem);
+              if (kb == 0)
+                e.tensorCopy(psum, dst);
+              else
+                e.tensorTensor(AluOp::Add, psum, a, dst);
+              a = dst;
             }
         }
       }
@@ -636,7 +649,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       for (int64_t m = 0; m < MT && succeeded(status); ++m)
         for (int64_t j = 0; j < bn; ++j)
           store(acc[m][j], m * tl.tm, (nb * bn + j) * tl.tn, true,
-                lastN && m >= MT - bm ? kLatencyPieces : 1);
+                lastN && m >= MT - std::max<int64_t>(bm, 4) ? kLatencyPieces : 1);
     }
     break;
   }
