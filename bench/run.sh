@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs every trnc benchmark; each prints a ratio against a reference
-# measured in the same run (docs/profiling.md, "Benchmarks").
+# Builds and runs every trnc benchmark (docs/profiling.md, "Benchmarks"): the
+# emulator against numpy (a ratio measured in the same run), the cost model
+# against the NKI matmul tutorial's published measurements, and the modeled
+# TensorE utilization of standard GEMMs and models (docs/scheduling.md).
+# About two minutes on 2 cores.
 #
 #   bash bench/run.sh            # build dir: $TRN_BUILD_DIR or build/
 #
@@ -25,7 +28,7 @@ done
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -G Ninja -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-ninja -C "$BUILD_DIR" -j"$JOBS" trn-bench >/dev/null
+ninja -C "$BUILD_DIR" -j"$JOBS" trn-bench trnc trn-run >/dev/null
 
 if [ $keep_env -eq 0 ]; then
   unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
