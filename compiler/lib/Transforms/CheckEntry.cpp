@@ -246,8 +246,7 @@ private:
     if (auto pad = dyn_cast<tensor::PadOp>(op)) {
       if (!pad.getConstantPaddingValue()) {
         report(op) << "the padding value must be a constant (or a value defined outside the "
-                      "pad); "
-                   << kShapeHint;
+                      "pad), not computed per element inside the pad's region";
         return;
       }
     }
