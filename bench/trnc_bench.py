@@ -38,7 +38,9 @@ def compile_and_time(t, mlir_text, target, extra=(), workdir=None):
                            capture_output=True, text=True)
         t1 = time.monotonic()
         if p.returncode:
-            raise BenchError(p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "trnc failed")
+            msg = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "trnc failed"
+            # "error: /tmp/.../in.mlir:L:C: message" -> "message"
+            raise BenchError(msg.split(": ", 2)[-1] if src in msg else msg)
         p = subprocess.run([t["trn-run"], prog, "--timing-only", f"--stats-json={stats}"],
                            capture_output=True, text=True)
         t2 = time.monotonic()
