@@ -575,6 +575,11 @@ struct VectorContractionToMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
 //===----------------------------------------------------------------------===//
 
 bool isNamedElementwise(Operation *op) {
+  // A linalg.copy that converts the element type is an element-wise cast
+  // (DMA copies do not convert).
+  if (auto copy = dyn_cast<linalg::CopyOp>(op))
+    return getElementTypeOrSelf(copy.getInputs()[0].getType()) !=
+           getElementTypeOrSelf(copy.getOutputs()[0].getType());
   return isa<linalg::ExpOp, linalg::LogOp, linalg::AbsOp, linalg::CeilOp, linalg::FloorOp,
              linalg::NegFOp, linalg::ReciprocalOp, linalg::RoundOp, linalg::SqrtOp,
              linalg::RsqrtOp, linalg::SquareOp, linalg::TanhOp, linalg::ErfOp, linalg::AddOp,

@@ -47,3 +47,19 @@ func.func @reads_other_init(%x: tensor<4xf32>, %i0: tensor<4xf32>, %i1: tensor<4
   } -> (tensor<4xf32>, tensor<4xf32>)
   return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A linalg.copy that converts the element type is an element-wise cast
+// (generalized: DMA copies move bits and cannot convert); a plain copy stays.
+// CHECK-LABEL: func.func @converting_copy(
+// CHECK: linalg.generic
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: linalg.copy ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
+func.func @converting_copy(%x: tensor<4x8xf32>) -> (tensor<4x8xbf16>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xbf16>
+  %r = linalg.copy ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xbf16>) -> tensor<4x8xbf16>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %p = linalg.copy ins(%x : tensor<4x8xf32>) outs(%e2 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r, %p : tensor<4x8xbf16>, tensor<4x8xf32>
+}
