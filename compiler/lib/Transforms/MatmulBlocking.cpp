@@ -625,7 +625,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
           SmallVector<Value> st;
           for (int64_t k = 0; k < bk; ++k)
             st.push_back(load(L, (kb * bk + k) * tl.tk, mb * bm * tl.tm, bm * tl.tm,
-                              first && mb == 0 ? kLatencyPieces : 1));
+                              first && mb < 4 ? kLatencyPieces : 1));
           if (failed(status))
             return failure();
           for (int64_t j = 0; j < bn; ++j)
