@@ -53,12 +53,6 @@ std::string locationText(Location loc) {
   return !name.empty() ? name : !file.empty() ? file : std::string("unknown location");
 }
 
-bool containsDeviceInstructions(ModuleOp module) {
-  return module
-      .walk([](trn::TrnInstructionOpInterface) { return WalkResult::interrupt(); })
-      .wasInterrupted();
-}
-
 void appendDiagnostic(std::string &out, Diagnostic &diag) {
   const char *kind = diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
                      : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
@@ -122,17 +116,8 @@ Result compile(const std::string &text, const std::string &target, const std::st
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail();
-  StringRef targetAttrName = trn::TrnDialect::getTargetAttrName();
-  if (Attribute existing = (*module)->getAttr(targetAttrName)) {
-    auto attr = dyn_cast<trn::TargetAttr>(existing);
-    if (!attr || attr.getName() != target) {
-      (*module)->emitError() << "target='" << target << "' conflicts with the module's "
-                             << targetAttrName << " = " << existing;
-      return fail();
-    }
-  } else {
-    (*module)->setAttr(targetAttrName, trn::TargetAttr::get(&context, target));
-  }
+  if (failed(trn::applyTargetOption(*module, target, "target")))
+    return fail();
   if (emit == "input") {
     llvm::raw_string_ostream os(r.payload);
     (*module)->print(os);
@@ -142,7 +127,7 @@ Result compile(const std::string &text, const std::string &target, const std::st
 
   trn::PipelineOptions options;
   options.quant = quant;
-  options.deviceOnly = containsDeviceInstructions(*module);
+  options.deviceOnly = trn::containsDeviceInstructions(*module);
   if (!emit.empty() && emit != "program")
     options.stopAfter = emit;
   PassManager pm(&context);

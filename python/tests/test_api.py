@@ -134,6 +134,9 @@ def test_compile_errors_carry_diagnostics():
         trnc.compile_mlir(DEVICE_MLIR, target="trn9")
     with pytest.raises(trnc.CompileError, match="quant"):
         trnc.compile_mlir(DEVICE_MLIR, quant="int3")
+    pinned = 'module attributes {trn.target = #trn.target<"trn3">} {\n}\n'
+    with pytest.raises(trnc.CompileError, match=r"target=trn2 conflicts with the module's trn.target"):
+        trnc.compile_mlir(pinned, target="trn2")
 
 
 def test_other_targets(xw):

@@ -243,3 +243,26 @@ void mlir::trn::registerTrnPipelines() {
         optHandler(TrnPipelineCLOptions());
       });
 }
+
+bool mlir::trn::containsDeviceInstructions(ModuleOp module) {
+  return module.walk([](TrnInstructionOpInterface) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+LogicalResult mlir::trn::applyTargetOption(ModuleOp module, StringRef target,
+                                           StringRef optionSpelling) {
+  StringRef attrName = TrnDialect::getTargetAttrName();
+  Attribute existing = module->getAttr(attrName);
+  if (!existing) {
+    StringRef name = target.empty() ? TrnDialect::getDefaultTargetName() : target;
+    module->setAttr(attrName, TargetAttr::get(module.getContext(), name));
+    return success();
+  }
+  auto attr = dyn_cast<TargetAttr>(existing);
+  if (!attr)
+    return module->emitError() << "'" << attrName << "' must be a #trn.target attribute";
+  if (!target.empty() && attr.getName() != target)
+    return module->emitError() << optionSpelling << "=" << target << " conflicts with the module's "
+                               << attrName << " = " << existing;
+  return success();
+}

@@ -131,12 +131,6 @@ int fail(const Twine &message) {
   return 1;
 }
 
-bool containsDeviceInstructions(ModuleOp module) {
-  return module
-      .walk([](trn::TrnInstructionOpInterface) { return WalkResult::interrupt(); })
-      .wasInterrupted();
-}
-
 /// Writes text to `path` ("-" or empty = stdout) through a temporary file
 /// renamed into place (llvm::writeToOutput): no partial file on failure.
 int writeText(const std::string &path, llvm::function_ref<void(raw_ostream &)> print) {
@@ -239,30 +233,14 @@ int main(int argc, char **argv) {
     return 1; // The parser reported the error.
 
   // trn.target: from --target, else kept, else the default.
-  StringRef targetAttrName = trn::TrnDialect::getTargetAttrName();
-  Attribute existing = (*module)->getAttr(targetAttrName);
-  if (existing) {
-    auto attr = dyn_cast<trn::TargetAttr>(existing);
-    if (!attr) {
-      (*module)->emitError() << "'" << targetAttrName << "' must be a #trn.target attribute";
-      return 1;
-    }
-    if (!targetName.empty() && attr.getName() != targetName) {
-      (*module)->emitError() << "--target=" << targetName << " conflicts with the module's "
-                             << targetAttrName << " = " << existing;
-      return 1;
-    }
-  } else {
-    std::string name =
-        targetName.empty() ? trn::TrnDialect::getDefaultTargetName().str() : targetName;
-    (*module)->setAttr(targetAttrName, trn::TargetAttr::get(&context, name));
-  }
+  if (failed(trn::applyTargetOption(*module, targetName, "--target")))
+    return 1;
 
   // Read by trn-tile (MatmulBlocking.h), which rejects unknown values.
   if (tilingMode != "auto")
     (*module)->setAttr("trnc.matmul_tiling", StringAttr::get(&context, tilingMode));
 
-  bool deviceLevel = containsDeviceInstructions(*module);
+  bool deviceLevel = trn::containsDeviceInstructions(*module);
   if (emitStage == "input")
     return writeText(outputFilename, [&](raw_ostream &os) { (*module)->print(os); os << "\n"; });
 

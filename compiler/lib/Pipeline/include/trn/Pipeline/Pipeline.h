@@ -8,6 +8,7 @@
 #ifndef TRN_PIPELINE_PIPELINE_H
 #define TRN_PIPELINE_PIPELINE_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
@@ -63,6 +64,17 @@ struct PipelineOptions {
 /// for a device-level input, or a pass that is not in this build.
 LogicalResult buildTrnPipeline(OpPassManager &pm, const PipelineOptions &options,
                                std::string *error = nullptr);
+
+/// Whether `module` already holds device instructions: such input skips the
+/// tensor and buffer stages (PipelineOptions::deviceOnly).
+bool containsDeviceInstructions(ModuleOp module);
+
+/// Applies the driver's target option to `module`: a module without
+/// `trn.target` gets `target` (or the default target when `target` is empty);
+/// a module that has one keeps it, and a different non-empty `target` is an
+/// error naming `optionSpelling` (e.g. "--target" for trnc, "target" for
+/// Python). Diagnostics go to the module's location.
+LogicalResult applyTargetOption(ModuleOp module, StringRef target, StringRef optionSpelling);
 
 } // namespace mlir::trn
 
