@@ -3,7 +3,7 @@
 # emulator against numpy (a ratio measured in the same run), the cost model
 # against the NKI matmul tutorial's published measurements, and the modeled
 # TensorE utilization of standard GEMMs and models (docs/scheduling.md).
-# About four minutes on 2 cores (calibration ~1.5 min, utilization ~1.5 min).
+# About two minutes on 2 cores for the modeled-time benchmarks.
 #
 #   bash bench/run.sh            # build dir: $TRN_BUILD_DIR or build/
 #
