@@ -4,7 +4,9 @@
 // Program API the way the compiler's scheduler lays it out:
 //  - DMA queues dma0..dma3 load, per 128-row contraction tile kt,
 //      A^T[kt] : SBUF [128 (k), M]  from A through a transposing HBM access
-//                pattern (partition stride 1 element, free stride K), and
+//                pattern (partition stride 1 element, free stride K), or,
+//                with `aKMajor`, from A stored K-major ([K, M], the layout
+//                trnc gives stationary weights) with contiguous rows, and
 //      B[kt]   : SBUF [128 (k), N]  (contiguous rows);
 //    both loads of tile kt signal semaphore kt.
 //  - PE: for every output tile g = (mt, nt) of [128 (m), 512 (n)], K/128
@@ -30,7 +32,7 @@
 namespace trnbench {
 
 inline trnrt::Program buildGemmProgram(uint32_t M, uint32_t N, uint32_t K,
-                                       unsigned numDmaQueues = 4) {
+                                       unsigned numDmaQueues = 4, bool aKMajor = false) {
   using namespace trnrt;
   constexpr uint32_t kTileK = 128, kTileM = 128, kTileN = 512, kBanks = 8, kBankBytes = 2048;
   if (M % kTileM || N % kTileN || K % kTileK || numDmaQueues == 0 ||
@@ -46,7 +48,9 @@ inline trnrt::Program buildGemmProgram(uint32_t M, uint32_t N, uint32_t K,
   p.target = "trn2";
   p.name = "gemm_" + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
   p.numSemaphores = KT + 3;
-  p.tensors.push_back({"A", TensorKind::Input, DType::F32, {M, K}, {}, std::nullopt});
+  p.tensors.push_back({aKMajor ? "A_T" : "A", TensorKind::Input, DType::F32,
+                       aKMajor ? std::vector<int64_t>{K, M} : std::vector<int64_t>{M, K}, {},
+                       std::nullopt});
   p.tensors.push_back({"B", TensorKind::Input, DType::F32, {K, N}, {}, std::nullopt});
   p.tensors.push_back({"C", TensorKind::Output, DType::F32, {M, N}, {}, std::nullopt});
   p.buffers.push_back({"AT", MemSpace::SBUF, aBase, bBase - aBase, 0, 128});
@@ -70,11 +74,13 @@ inline trnrt::Program buildGemmProgram(uint32_t M, uint32_t N, uint32_t K,
   unsigned nextDma = 0;
   for (uint32_t kt = 0; kt < KT; ++kt) {
     Instruction la;
-    la.body = DmaCopy{sbuf(aBase + uint64_t(kt) * M * 4, M),
-                      // Row p of the tile is column kt*128 + p of A: the
-                      // partition stride is one element, the free stride K.
-                      AccessPattern::hbm(0, DType::F32, uint64_t(kt) * kTileK, kTileK, 1, {M},
-                                         {static_cast<int64_t>(K)})};
+    la.body = DmaCopy{
+        sbuf(aBase + uint64_t(kt) * M * 4, M),
+        aKMajor ? AccessPattern::hbm(0, DType::F32, uint64_t(kt) * kTileK * M, kTileK, M, {M})
+                // Row p of the tile is column kt*128 + p of A: the partition
+                // stride is one element, the free stride K.
+                : AccessPattern::hbm(0, DType::F32, uint64_t(kt) * kTileK, kTileK, 1, {M},
+                                     {static_cast<int64_t>(K)})};
     la.signals = {kt};
     la.debug = loadTag("A^T", kt);
     dma[nextDma++ % numDmaQueues].instructions.push_back(la);

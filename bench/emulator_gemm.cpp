@@ -1,7 +1,7 @@
 //===- emulator_gemm.cpp - Emulator wall-time benchmark on an f32 GEMM -----===//
 //
 //   emulator_gemm [--size=N | --m=M --n=N --k=K] [--iters=I] [--a=A.npy --b=B.npy]
-//                 [--out=C.npy] [--save=gemm.trnx] [--stats]
+//                 [--a-layout=row-major|k-major] [--out=C.npy] [--save=gemm.trnx] [--stats]
 //
 // Builds the hand-scheduled GEMM program (GemmProgram.h), verifies it, runs it
 // on createEmulatorDevice() once to warm up and then `iters` times, and
@@ -37,6 +37,7 @@ struct Args {
   int iters = 5;
   std::string a, b, out, save;
   bool stats = false;
+  bool aKMajor = false; // --a-layout=k-major: A given as A^T [K, M]
 };
 
 [[noreturn]] void die(const std::string &msg) {
@@ -84,9 +85,15 @@ Args parseArgs(int argc, char **argv) {
       a.save = *v;
     else if (s == "--stats")
       a.stats = true;
+    else if (auto v = val("--a-layout")) {
+      if (*v != "row-major" && *v != "k-major")
+        die("--a-layout must be row-major or k-major");
+      a.aKMajor = *v == "k-major";
+    }
     else if (s == "-h" || s == "--help") {
       std::puts("usage: emulator_gemm [--size=N | --m=M --n=N --k=K] [--iters=I] "
-                "[--a=A.npy --b=B.npy] [--out=C.npy] [--save=gemm.trnx] [--stats]");
+                "[--a=A.npy --b=B.npy] [--a-layout=row-major|k-major] [--out=C.npy] "
+                "[--save=gemm.trnx] [--stats]");
       std::exit(0);
     } else
       die("unknown argument '" + s + "'");
@@ -125,7 +132,7 @@ int main(int argc, char **argv) {
   Args args = parseArgs(argc, argv);
   Program program;
   try {
-    program = trnbench::buildGemmProgram(args.m, args.n, args.k);
+    program = trnbench::buildGemmProgram(args.m, args.n, args.k, 4, args.aKMajor);
   } catch (const std::exception &e) {
     die(e.what());
   }
@@ -135,7 +142,8 @@ int main(int argc, char **argv) {
     if (auto e = writeProgramFile(program, args.save))
       die(e->message);
 
-  std::vector<HostTensor> inputs = {loadOr(args.a, args.m, args.k, 1),
+  std::vector<HostTensor> inputs = {args.aKMajor ? loadOr(args.a, args.k, args.m, 1)
+                                                 : loadOr(args.a, args.m, args.k, 1),
                                     loadOr(args.b, args.k, args.n, 2)};
   auto device = createEmulatorDevice();
   RunOptions opts;

@@ -7,7 +7,12 @@ compares its output with numpy's, and prints
 
   emulator GEMM 1024^3 f32: X GFLOP/s, numpy: Y GFLOP/s, ratio X/Y = Z
 
-plus the modeled device time and the output error. Both sides see the same
+for two layouts of A: row-major [M, K] (the program transposes it with a
+strided DMA) and K-major [K, M] (the layout trnc's compiler gives stationary
+operands: weights are transposed at compile time, activations on the PE), plus
+the modeled device time and the output error. numpy multiplies the same
+matrices in the same layout (np.matmul(A_T.T, B) for K-major: BLAS reads the
+transposed operand directly, no copy). Both sides see the same
 environment (bench/run.sh decides about OPENBLAS_* variables). Exit status 1
 if the emulator fails or its output is wrong beyond f32 accumulation error.
 """
@@ -44,58 +49,65 @@ def main():
     b = rng.uniform(-1, 1, size=(n, n)).astype(np.float32)
     flop = 2.0 * n * n * n
 
-    with tempfile.TemporaryDirectory(prefix="trn-bench-") as tmp:
-        pa, pb, pc = (os.path.join(tmp, f) for f in ("a.npy", "b.npy", "c.npy"))
-        np.save(pa, a)
-        np.save(pb, b)
-        t_np = time_numpy(a, b, args.iters)
-        cmd = [args.binary, f"--size={n}", f"--iters={args.iters}", f"--a={pa}", f"--b={pb}",
-               f"--out={pc}"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            print(f"error: {' '.join(cmd)} failed with exit status {proc.returncode}",
+    status = 0
+    for layout in ("row-major", "k-major"):
+        a_in = a if layout == "row-major" else np.ascontiguousarray(a.T)
+        a_op = a_in if layout == "row-major" else a_in.T  # the same A either way
+        with tempfile.TemporaryDirectory(prefix="trn-bench-") as tmp:
+            pa, pb, pc = (os.path.join(tmp, f) for f in ("a.npy", "b.npy", "c.npy"))
+            np.save(pa, a_in)
+            np.save(pb, b)
+            t_np = time_numpy(a_op, b, args.iters)
+            # OpenBLAS worker threads spin for a while after a call; let numpy's
+            # park before timing the emulator, so it doesn't lose a core to them.
+            time.sleep(1.0)
+            cmd = [args.binary, f"--size={n}", f"--iters={args.iters}", f"--a={pa}", f"--b={pb}",
+                   f"--a-layout={layout}", f"--out={pc}"]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stdout + proc.stderr)
+                print(f"error: {' '.join(cmd)} failed with exit status {proc.returncode}",
+                      file=sys.stderr)
+                return 1
+            result = None
+            for line in proc.stdout.splitlines():
+                if line.startswith("RESULT "):
+                    result = json.loads(line[len("RESULT "):])
+            if result is None:
+                print("error: emulator_gemm printed no RESULT line", file=sys.stderr)
+                return 1
+            c = np.load(pc)
+
+        # Reference in float64: both f32 results are compared against it, so the
+        # emulator's error is judged against numpy's own f32 error.
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        c_np = np.matmul(a_op, b)
+        err_emu = float(np.max(np.abs(c.astype(np.float64) - ref)))
+        err_np = float(np.max(np.abs(c_np.astype(np.float64) - ref)))
+        diff = float(np.max(np.abs(c - c_np)))
+        scale = float(np.max(np.abs(ref)))
+
+        g_emu = flop / result["wall_s_min"] / 1e9
+        g_np = flop / t_np / 1e9
+        print(f"emulator GEMM {n}^3 f32 (A {layout}): {g_emu:.2f} GFLOP/s, numpy: {g_np:.2f} "
+              f"GFLOP/s, ratio X/Y = {g_emu / g_np:.3f}")
+        print(f"  wall time: emulator {result['wall_s_min'] * 1e3:.2f} ms "
+              f"(median {result['wall_s_median'] * 1e3:.2f} ms, {result['instructions']} "
+              f"instructions), numpy {t_np * 1e3:.2f} ms; best of {args.iters}")
+        print(f"  modeled device time (trn2): {result['modeled_time_us']:.2f} us, "
+              f"TensorE utilization {100 * result['modeled_tensor_utilization']:.1f} %, "
+              f"critical queue {result['critical_queue']}")
+        print(f"  output check: max |emulator - numpy| = {diff:.3e}; max abs error vs float64: "
+              f"emulator {err_emu:.3e}, numpy {err_np:.3e} (max |C| = {scale:.1f})")
+        # f32 accumulation over K terms: allow a generous multiple of numpy's error.
+        if not np.isfinite(err_emu) or err_emu > max(10 * err_np, 1e-6 * scale * n):
+            print(f"error: emulator output differs from the float64 reference by {err_emu:.3e}",
                   file=sys.stderr)
-            return 1
-        result = None
-        for line in proc.stdout.splitlines():
-            if line.startswith("RESULT "):
-                result = json.loads(line[len("RESULT "):])
-        if result is None:
-            print("error: emulator_gemm printed no RESULT line", file=sys.stderr)
-            return 1
-        c = np.load(pc)
-
-    # Reference in float64: both f32 results are compared against it, so the
-    # emulator's error is judged against numpy's own f32 error.
-    ref = a.astype(np.float64) @ b.astype(np.float64)
-    c_np = np.matmul(a, b)
-    err_emu = float(np.max(np.abs(c.astype(np.float64) - ref)))
-    err_np = float(np.max(np.abs(c_np.astype(np.float64) - ref)))
-    diff = float(np.max(np.abs(c - c_np)))
-    scale = float(np.max(np.abs(ref)))
-
-    g_emu = flop / result["wall_s_min"] / 1e9
-    g_np = flop / t_np / 1e9
-    print(f"emulator GEMM {n}^3 f32: {g_emu:.2f} GFLOP/s, numpy: {g_np:.2f} GFLOP/s, "
-          f"ratio X/Y = {g_emu / g_np:.3f}")
-    print(f"  wall time: emulator {result['wall_s_min'] * 1e3:.2f} ms "
-          f"(median {result['wall_s_median'] * 1e3:.2f} ms, {result['instructions']} "
-          f"instructions), numpy {t_np * 1e3:.2f} ms; best of {args.iters}")
-    print(f"  modeled device time (trn2): {result['modeled_time_us']:.2f} us, "
-          f"TensorE utilization {100 * result['modeled_tensor_utilization']:.1f} %, "
-          f"critical queue {result['critical_queue']}")
-    print(f"  output check: max |emulator - numpy| = {diff:.3e}; max abs error vs float64: "
-          f"emulator {err_emu:.3e}, numpy {err_np:.3e} (max |C| = {scale:.1f})")
+            status = 1
     print("  env: OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s" %
           (os.environ.get("OPENBLAS_CORETYPE", "<unset>"),
            os.environ.get("OPENBLAS_L2_SIZE", "<unset>")))
-    # f32 accumulation over K terms: allow a generous multiple of numpy's error.
-    if not np.isfinite(err_emu) or err_emu > max(10 * err_np, 1e-6 * scale * n):
-        print(f"error: emulator output differs from the float64 reference by {err_emu:.3e}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@
 #include "trn/runtime/Target.h"
 #include "trn/runtime/Trnx.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -77,11 +79,27 @@ std::string shapeString(const std::vector<int64_t> &s) {
   return r + "]";
 }
 
+/// Keeps OpenBLAS single-threaded while a program runs: the emulator splits
+/// large matmuls over its own two tasks (Semantics.cpp, sgemmTN), and OpenBLAS
+/// threads on top of those only contend for the cores. The caller's setting
+/// is restored afterwards (torch may share the library in-process).
+class SingleThreadedBlas {
+public:
+  SingleThreadedBlas() : saved_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+  ~SingleThreadedBlas() { openblas_set_num_threads(saved_); }
+  SingleThreadedBlas(const SingleThreadedBlas &) = delete;
+  SingleThreadedBlas &operator=(const SingleThreadedBlas &) = delete;
+
+private:
+  int saved_;
+};
+
 class EmulatorDevice final : public Device {
 public:
   std::string name() const override { return "emulator"; }
   Expected<RunResult> run(const Program &program, const std::vector<HostTensor> &inputs,
                           const RunOptions &options) override {
+    SingleThreadedBlas blas;
     try {
       return runImpl(program, inputs, options);
     } catch (const std::bad_alloc &) { // nothing throws across the Device API

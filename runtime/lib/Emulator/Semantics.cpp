@@ -13,6 +13,8 @@
 #include "trn/runtime/Numerics.h"
 
 #include <cblas.h>
+#include <tbb/parallel_invoke.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -236,6 +238,33 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
   return std::nullopt;
 }
 
+namespace {
+/// C[M, N] = A[K, M]^T B[K, N] + beta * C, row-major. OpenBLAS hardly threads
+/// GEMMs of one matmul instruction's size (128 x 512 x 128), so large ones
+/// are split into two column halves computed concurrently; each output element
+/// is still one dot product in the same K order, so results are deterministic.
+void sgemmTN(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+             float *C, int ldc) {
+  constexpr double kParallelFlops = 4.0e6;
+  if (N >= 64 && 2.0 * M * N * K >= kParallelFlops &&
+      tbb::this_task_arena::max_concurrency() > 1) {
+    const int half = ((N / 2) + 15) & ~15; // keep the split on 64-byte boundaries
+    tbb::parallel_invoke(
+        [&] {
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, half, K, 1.0f, A, lda, B, ldb,
+                      beta, C, ldc);
+        },
+        [&] {
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N - half, K, 1.0f, A, lda,
+                      B + half, ldb, beta, C + half, ldc);
+        });
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
+              ldc);
+}
+} // namespace
+
 std::optional<std::string> Executor::matmul(const Matmul &op) {
   Walk S = walk(op.stationary), Mv = walk(op.moving), D = walk(op.dst);
   const unsigned R = Target::matmulRowsPerPartition(op.mode);
@@ -298,22 +327,17 @@ std::optional<std::string> Executor::matmul(const Matmul &op) {
 
   const float beta = op.accumulate ? 1.0f : 0.0f;
   if (alignedF32(D)) {
+    // beta == 0 overwrites C without reading it (BLAS), as a group start must.
     float *C = reinterpret_cast<float *>(D.mem + D.base);
-    const int ldc = static_cast<int>(D.pitch / 4);
-    if (!op.accumulate)
-      for (uint64_t m = 0; m < M; ++m)
-        std::memset(C + m * ldc, 0, N * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
-                static_cast<int>(K), 1.0f, A, lda, B, ldb, beta, C, ldc);
+    sgemmTN(static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), A, lda, B, ldb, beta,
+            C, static_cast<int>(D.pitch / 4));
     return std::nullopt;
   }
   float *C = grow(f2_, M * N);
   if (op.accumulate)
     gatherF32(D, C, tmp_);
-  else
-    std::fill(C, C + M * N, 0.0f);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
-              static_cast<int>(K), 1.0f, A, lda, B, ldb, beta, C, static_cast<int>(N));
+  sgemmTN(static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), A, lda, B, ldb, beta, C,
+          static_cast<int>(N));
   scatterF32(D, C, tmp_);
   return std::nullopt;
 }
