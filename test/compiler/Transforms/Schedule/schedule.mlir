@@ -174,3 +174,41 @@ module attributes {trn.target = #trn.target<"trn2">} {
     return
   }
 }
+
+// -----
+// Row-structured HBM tiles (128 rows of one contiguous run, 1024 apart, the
+// exact row-run overlap test): stores to columns [0, 512) and [256, 768) of
+// every row overlap, so the second waits for the first (write-after-write);
+// stores to [0, 512) and [512, 1024) are independent.
+
+// CHECK-LABEL: func.func @row_runs_overlap
+// CHECK: trn.dma_copy %{{.*}} -> %{{.*}} {queue = "dma{{[0-9]+}}", sync = #trn.sync<wait = [s2 : 1], signal = [s[[S:[0-9]+]]]>}
+// CHECK-NEXT: trn.dma_copy %{{.*}} -> %{{.*}} {queue = "dma{{[0-9]+}}", sync = #trn.sync<wait = [s[[S]] : 1]>}
+module attributes {trn.target = #trn.target<"trn2">} {
+  func.func @row_runs_overlap(%y: memref<128x1024xf32, #trn.mem<hbm>>) {
+    %a = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<sbuf>>
+    trn.memset 1.0 -> %a : memref<128x512xf32, #trn.mem<sbuf>>
+    %y0 = memref.subview %y[0, 0] [128, 512] [1, 1] : memref<128x1024xf32, #trn.mem<hbm>> to memref<128x512xf32, strided<[1024, 1]>, #trn.mem<hbm>>
+    trn.dma_copy %a -> %y0 : memref<128x512xf32, #trn.mem<sbuf>> -> memref<128x512xf32, strided<[1024, 1]>, #trn.mem<hbm>>
+    %y1 = memref.subview %y[0, 256] [128, 512] [1, 1] : memref<128x1024xf32, #trn.mem<hbm>> to memref<128x512xf32, strided<[1024, 1], offset: 256>, #trn.mem<hbm>>
+    trn.dma_copy %a -> %y1 : memref<128x512xf32, #trn.mem<sbuf>> -> memref<128x512xf32, strided<[1024, 1], offset: 256>, #trn.mem<hbm>>
+    return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: func.func @row_runs_disjoint
+// CHECK: trn.dma_copy %{{.*}} -> %{{.*}} {queue = "dma{{[0-9]+}}", sync = #trn.sync<wait = [s2 : 1]
+// CHECK-NEXT: trn.dma_copy %{{.*}} -> %{{.*}} {queue = "dma{{[0-9]+}}", sync = #trn.sync<wait = [s2 : 1]>}
+module attributes {trn.target = #trn.target<"trn2">} {
+  func.func @row_runs_disjoint(%y: memref<128x1024xf32, #trn.mem<hbm>>) {
+    %a = trn.alloc() {offset = 0 : i64} : memref<128x512xf32, #trn.mem<sbuf>>
+    trn.memset 1.0 -> %a : memref<128x512xf32, #trn.mem<sbuf>>
+    %y0 = memref.subview %y[0, 0] [128, 512] [1, 1] : memref<128x1024xf32, #trn.mem<hbm>> to memref<128x512xf32, strided<[1024, 1]>, #trn.mem<hbm>>
+    trn.dma_copy %a -> %y0 : memref<128x512xf32, #trn.mem<sbuf>> -> memref<128x512xf32, strided<[1024, 1]>, #trn.mem<hbm>>
+    %y1 = memref.subview %y[0, 512] [128, 512] [1, 1] : memref<128x1024xf32, #trn.mem<hbm>> to memref<128x512xf32, strided<[1024, 1], offset: 512>, #trn.mem<hbm>>
+    trn.dma_copy %a -> %y1 : memref<128x512xf32, #trn.mem<sbuf>> -> memref<128x512xf32, strided<[1024, 1], offset: 512>, #trn.mem<hbm>>
+    return
+  }
+}
