@@ -205,6 +205,9 @@ public:
   LogicalResult column(const Tile &t, const Tile &ref);
   /// `a` and `b` must have the same shape.
   LogicalResult sameShape(const Tile &a, const Tile &b);
+  /// The source and destination of an element-wise on-chip instruction:
+  /// both compute tiles in SBUF/PSUM, with the same shape.
+  FailureOr<std::pair<Tile, Tile>> elementwiseSrcDst(Value src, Value dst);
   /// Every tile's dtype must be legal on the executing engine (or, while the
   /// engine is still open, on one engine able to execute the opcode).
   LogicalResult engineDTypes(ArrayRef<Tile> tiles);
@@ -355,9 +358,20 @@ LogicalResult Checker::fitsPsumBank(const Tile &t) {
 }
 
 static constexpr MemSpace kOnChip[] = {MemSpace::SBUF, MemSpace::PSUM};
+
 static constexpr MemSpace kSbuf[] = {MemSpace::SBUF};
 static constexpr MemSpace kPsum[] = {MemSpace::PSUM};
 static constexpr MemSpace kAnyMem[] = {MemSpace::HBM, MemSpace::SBUF, MemSpace::PSUM};
+
+FailureOr<std::pair<Tile, Tile>> Checker::elementwiseSrcDst(Value src, Value dst) {
+  FailureOr<Tile> s = tile(src, "source", kOnChip, TileUse::Compute);
+  if (failed(s))
+    return failure();
+  FailureOr<Tile> d = tile(dst, "destination", kOnChip, TileUse::Compute);
+  if (failed(d) || failed(sameShape(*s, *d)))
+    return failure();
+  return std::make_pair(*s, *d);
+}
 
 //===----------------------------------------------------------------------===//
 // Custom assembly directives
@@ -670,14 +684,10 @@ LogicalResult TransposeOp::verify() {
 
 LogicalResult ActivationOp::verify() {
   Checker c(*this);
-  FailureOr<Tile> src = c.tile(getSrc(), "source", kOnChip, TileUse::Compute);
-  if (failed(src))
+  FailureOr<std::pair<Tile, Tile>> io = c.elementwiseSrcDst(getSrc(), getDst());
+  if (failed(io))
     return failure();
-  FailureOr<Tile> dst = c.tile(getDst(), "destination", kOnChip, TileUse::Compute);
-  if (failed(dst))
-    return failure();
-  if (failed(c.sameShape(*src, *dst)))
-    return failure();
+  const Tile *src = &io->first, *dst = &io->second;
   SmallVector<Tile> tiles = {*src, *dst};
   auto checkScalar = [&](Value v, StringRef name, float imm, float dflt) -> LogicalResult {
     if (!v)
@@ -730,14 +740,10 @@ LogicalResult TensorTensorOp::verify() {
 
 LogicalResult TensorScalarOp::verify() {
   Checker c(*this);
-  FailureOr<Tile> src = c.tile(getSrc(), "source", kOnChip, TileUse::Compute);
-  if (failed(src))
+  FailureOr<std::pair<Tile, Tile>> io = c.elementwiseSrcDst(getSrc(), getDst());
+  if (failed(io))
     return failure();
-  FailureOr<Tile> dst = c.tile(getDst(), "destination", kOnChip, TileUse::Compute);
-  if (failed(dst))
-    return failure();
-  if (failed(c.sameShape(*src, *dst)))
-    return failure();
+  const Tile *src = &io->first, *dst = &io->second;
   SmallVector<Tile> tiles = {*src, *dst};
   auto checkScalar = [&](Value v, StringRef name, float imm) -> LogicalResult {
     if (!v)
@@ -805,14 +811,10 @@ LogicalResult TensorReduceOp::verify() {
 
 LogicalResult TensorCopyOp::verify() {
   Checker c(*this);
-  FailureOr<Tile> src = c.tile(getSrc(), "source", kOnChip, TileUse::Compute);
-  if (failed(src))
+  FailureOr<std::pair<Tile, Tile>> io = c.elementwiseSrcDst(getSrc(), getDst());
+  if (failed(io))
     return failure();
-  FailureOr<Tile> dst = c.tile(getDst(), "destination", kOnChip, TileUse::Compute);
-  if (failed(dst))
-    return failure();
-  if (failed(c.sameShape(*src, *dst)))
-    return failure();
+  const Tile *src = &io->first, *dst = &io->second;
   return c.engineDTypes({*src, *dst});
 }
 
