@@ -238,21 +238,11 @@ QUANT_CASES = [
 ]
 
 
-# Known compiler bug (trn-quantize + lowering): a quantized convolution chain whose init is the
-# (rescaled) conv bias DMAs that init from HBM straight into PSUM, which the ISA forbids.
-_CONV_FP8_XFAIL = pytest.mark.xfail(
-    strict=True, raises=trnc.CompileError,
-    reason="trn-quantize: conv chains with a bias init fail to compile (trn.dma_copy HBM -> PSUM)")
-
-
 def _quant_params():
     for name in models.MODELS:
         for case in QUANT_CASES:
             mode, target = case.values
-            marks = list(case.marks)
-            if mode == "fp8-e4m3" and name in ("resnet18", "mobilenet_v2"):
-                marks.append(_CONV_FP8_XFAIL)
-            yield pytest.param(name, mode, target, id=f"{name}-{case.id}", marks=marks)
+            yield pytest.param(name, mode, target, id=f"{name}-{case.id}", marks=list(case.marks))
 
 
 @pytest.mark.parametrize("name,mode,target", list(_quant_params()))

@@ -96,7 +96,20 @@ LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op,
     for (int64_t i = 0; i < r; ++i)
       if (i != p)
         walk.push_back({i, 0, lt.getDimSize(i)});
-    return e.transfer(other, walk, phys, /*toHbm=*/static_cast<bool>(srcPhys));
+    bool toHbm = static_cast<bool>(srcPhys);
+    if (getMemSpace(phys.getType()) != MemSpace::PSUM)
+      return e.transfer(other, walk, phys, toHbm);
+    // DMA reaches PSUM only from SBUF (e.g. an accumulator initialised from
+    // a value in HBM): stage through an SBUF tile and an engine copy.
+    auto pt = cast<MemRefType>(phys.getType());
+    Value staged = e.alloc(pt.getShape(), pt.getElementType());
+    if (toHbm)
+      e.tensorCopy(phys, staged);
+    if (failed(e.transfer(other, walk, staged, toHbm)))
+      return failure();
+    if (!toHbm)
+      e.tensorCopy(staged, phys);
+    return success();
   }
   FailureOr<Value> s = e.hbmAccess(src, fullWalk(st));
   FailureOr<Value> d = e.hbmAccess(dst, fullWalk(dt));
