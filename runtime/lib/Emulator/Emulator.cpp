@@ -179,6 +179,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     }
   }
   std::vector<uint64_t> signalsPerSem(numSems, 0);
+  std::vector<uint8_t> hbmWritten(program.tensors.size(), 0); // tensors some instruction writes
   RunStats stats;
   double peakNormalisedNs = 0; // sum over matmuls of flops / peak(path)
   for (QueueState &st : qs) {
@@ -192,6 +193,8 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         Walk w;
         if (auto err = emu::resolveWalk(*op.ap, *target, program, w))
           return Error{where(qid, i, inst) + ": " + op.role + ": " + *err};
+        if (op.write && op.ap->space == MemSpace::HBM)
+          hbmWritten[op.ap->tensor] = 1;
       }
       // DMA copies pay the semaphore trigger latency only when a semaphore
       // actually released them: priced when they start.
@@ -249,36 +252,59 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   if (data) {
     mem.sbuf.allocate(mem.sbufPitch * target->numPartitions);
     mem.psum.allocate(mem.psumPitch * target->numPartitions);
-    mem.hbm.resize(program.tensors.size());
+    const size_t T = program.tensors.size();
+    mem.hbm.assign(T, nullptr);
+    mem.hbmOwned.resize(T);
     if (check) {
       mem.sbufInit.allocate(mem.sbuf.size());
       mem.psumInit.allocate(mem.psum.size());
-      mem.hbmInit.resize(program.tensors.size());
+      mem.hbmInit.resize(T);
     }
+    // Scratch tensors share one lazily zeroed arena (64-byte aligned slots).
+    std::vector<uint64_t> arenaOffset(T, 0);
+    uint64_t arenaBytes = 0;
+    for (size_t t = 0; t < T; ++t)
+      if (program.tensors[t].kind == TensorKind::Scratch) {
+        arenaOffset[t] = arenaBytes;
+        arenaBytes += (program.tensors[t].byteSize() + 63) / 64 * 64;
+      }
+    mem.hbmArena.allocate(arenaBytes);
     size_t nextInput = 0;
-    for (size_t t = 0; t < program.tensors.size(); ++t) {
+    for (size_t t = 0; t < T; ++t) {
       const TensorDecl &d = program.tensors[t];
-      std::vector<uint8_t> &buf = mem.hbm[t];
+      std::vector<uint8_t> &own = mem.hbmOwned[t];
+      // Inputs and constants are read in place unless the program writes them.
+      auto readOnlyOrCopy = [&](const std::vector<uint8_t> &src) {
+        if (hbmWritten[t]) {
+          own = src;
+          mem.hbm[t] = own.data();
+        } else {
+          mem.hbm[t] = const_cast<uint8_t *>(src.data()); // never written (hbmWritten)
+        }
+      };
       bool initialised = false;
       switch (d.kind) {
       case TensorKind::Input:
-        buf = inputs[nextInput++].data;
+        readOnlyOrCopy(inputs[nextInput++].data);
         initialised = true;
         break;
       case TensorKind::Constant:
         if (d.data.size() != d.byteSize())
           return Error{"constant '" + d.name + "' has " + std::to_string(d.data.size()) +
                        " bytes, expected " + std::to_string(d.byteSize())};
-        buf = d.data;
+        readOnlyOrCopy(d.data);
         initialised = true;
         break;
       case TensorKind::Output:
+        own.assign(d.byteSize(), 0);
+        mem.hbm[t] = own.data();
+        break;
       case TensorKind::Scratch:
-        buf.assign(d.byteSize(), 0);
+        mem.hbm[t] = mem.hbmArena.data() + arenaOffset[t];
         break;
       }
       if (check)
-        mem.hbmInit[t].assign(buf.size(), initialised ? 1 : 0);
+        mem.hbmInit[t].assign(d.byteSize(), initialised ? 1 : 0);
     }
   }
   emu::Executor exec(mem);
@@ -482,7 +508,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
       HostTensor h;
       h.dtype = program.tensors[t].dtype;
       h.shape = program.tensors[t].shape;
-      h.data = std::move(mem.hbm[t]);
+      h.data = std::move(mem.hbmOwned[t]);
       result.outputs.push_back(std::move(h));
     }
   return result;

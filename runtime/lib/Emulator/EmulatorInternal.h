@@ -19,7 +19,6 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <new>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,29 +27,31 @@
 namespace trnrt {
 namespace emu {
 
-/// A zero-filled byte buffer from calloc: large allocations come from mmap
-/// with pages zeroed on first touch, so untouched SBUF/PSUM costs nothing.
+/// A zero-filled byte buffer whose pages are zeroed on first touch, so
+/// untouched SBUF/PSUM/scratch costs nothing. Large buffers are anonymous
+/// mappings that ask for transparent huge pages: a run touches tens of MiB of
+/// scratch, and 4 KiB page faults then cost more than the copies themselves.
 class ZeroBuffer {
 public:
-  void allocate(size_t n) {
-    ptr_.reset(static_cast<uint8_t *>(std::calloc(n ? n : 1, 1)));
-    if (!ptr_)
-      throw std::bad_alloc();
-    size_ = n;
-  }
-  uint8_t *data() { return ptr_.get(); }
-  const uint8_t *data() const { return ptr_.get(); }
+  ZeroBuffer() = default;
+  ZeroBuffer(const ZeroBuffer &) = delete;
+  ZeroBuffer &operator=(const ZeroBuffer &) = delete;
+  ~ZeroBuffer() { release(); }
+  void allocate(size_t n);
+  uint8_t *data() { return ptr_; }
+  const uint8_t *data() const { return ptr_; }
   size_t size() const { return size_; }
 
 private:
-  struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> ptr_;
-  size_t size_ = 0;
+  void release();
+  uint8_t *ptr_ = nullptr, *base_ = nullptr; // base_: start of the mapping
+  size_t size_ = 0, mapped_ = 0;              // mapped_ > 0: from mmap
 };
 
-/// The device memories of one run. HBM is one byte buffer per program tensor.
+/// The device memories of one run. `hbm[t]` is the bytes of program tensor t:
+/// outputs own a vector (moved into the result), scratch lives in one zeroed
+/// arena, and inputs and constants that no instruction writes are used in
+/// place (never copied; nothing writes through those pointers).
 /// The `*Init` shadows (one byte per data byte, 1 = written) exist only when
 /// uninitialised-read detection is on.
 struct Memory {
@@ -58,7 +59,9 @@ struct Memory {
   const Program *program = nullptr;
   uint64_t sbufPitch = 0, psumPitch = 0; // bytes per partition
   ZeroBuffer sbuf, psum;
-  std::vector<std::vector<uint8_t>> hbm;
+  std::vector<uint8_t *> hbm;
+  std::vector<std::vector<uint8_t>> hbmOwned; // outputs and written inputs/constants
+  ZeroBuffer hbmArena;                        // scratch tensors
   bool trackInit = false;
   ZeroBuffer sbufInit, psumInit;
   std::vector<std::vector<uint8_t>> hbmInit;

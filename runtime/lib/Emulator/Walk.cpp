@@ -4,8 +4,11 @@
 
 #include "trn/runtime/Numerics.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <sstream>
 
 namespace trnrt {
@@ -130,6 +133,39 @@ inline bool runIsDense(const Walk &w, int64_t s) {
 
 } // namespace
 
+void ZeroBuffer::allocate(size_t n) {
+  release();
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (n >= kHuge) {
+    // One extra huge page so the buffer can start on a huge-page boundary.
+    const size_t len = (n + kHuge - 1) / kHuge * kHuge + kHuge;
+    void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      throw std::bad_alloc();
+    base_ = static_cast<uint8_t *>(p);
+    mapped_ = len;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    ptr_ = base_ + ((a + kHuge - 1) / kHuge * kHuge - a);
+#ifdef MADV_HUGEPAGE
+    madvise(ptr_, len - kHuge, MADV_HUGEPAGE); // advisory: 4 KiB pages work too
+#endif
+  } else {
+    ptr_ = static_cast<uint8_t *>(std::calloc(n ? n : 1, 1));
+    if (!ptr_)
+      throw std::bad_alloc();
+  }
+  size_ = n;
+}
+
+void ZeroBuffer::release() {
+  if (mapped_)
+    munmap(base_, mapped_);
+  else
+    std::free(ptr_);
+  ptr_ = base_ = nullptr;
+  size_ = mapped_ = 0;
+}
+
 std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &target,
                                        const Program &program, Walk &w) {
   w = Walk();
@@ -218,7 +254,7 @@ void attachMemory(Walk &w, const AccessPattern &ap, Memory &m) {
     w.shadow = m.trackInit ? m.psumInit.data() : nullptr;
     break;
   case MemSpace::HBM:
-    w.mem = m.hbm[ap.tensor].data();
+    w.mem = m.hbm[ap.tensor];
     w.shadow = m.trackInit ? m.hbmInit[ap.tensor].data() : nullptr;
     break;
   }
