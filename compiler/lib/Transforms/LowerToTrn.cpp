@@ -10,7 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LowerMatmulQuant.h"
 #include "LowerUtils.h"
+#include "MatmulBlocking.h"
 #include "TileUtils.h"
 #include "trn/Transforms/Passes.h"
 
@@ -58,6 +60,10 @@ static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
       return op->emitOpError("has a dynamically shaped operand ") << t << "; run trn-tile";
   if (tileutils::isDeviceContraction(lop))
     return lowerMatmul(rewriter, lop, initFill);
+  if (tileutils::isMxQuantize(op))
+    return lowerMxQuantize(rewriter, cast<linalg::GenericOp>(op));
+  if (tileutils::isMxBlockAmax(op))
+    return success(); // computed by the trn.quantize_mx of its user (isMxQuantize)
   if (auto reduce = dyn_cast<linalg::ReduceOp>(op))
     return lowerReduce(rewriter, reduce, initFill);
   if (auto fill = dyn_cast<linalg::FillOp>(op))
@@ -86,12 +92,20 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
   llvm::DenseMap<Operation *, linalg::FillOp> initFills;
   llvm::SmallPtrSet<Operation *, 16> absorbed;
   func.walk([&](linalg::LinalgOp op) {
-    if (!tileutils::isDeviceContraction(op) && !isa<linalg::ReduceOp>(op))
+    if (!tileutils::isDeviceContraction(op) && !isa<linalg::ReduceOp>(op) &&
+        !tileutils::isMxBlockAmax(op))
       return;
     if (linalg::FillOp fill = findInitFill(op, op.getDpsInitOperand(0)->get())) {
       initFills[op] = fill;
       absorbed.insert(fill);
     }
+  });
+
+  // The in-place rescale epilogue of a blocked quantized GEMM is applied by
+  // that GEMM's lowering at eviction (MatmulBlocking.h, kEpilogueAttr).
+  func.walk([&](linalg::GenericOp op) {
+    if (op->hasAttr(blocking::kEpilogueAttr))
+      absorbed.insert(op);
   });
 
   SmallVector<Operation *> work;

@@ -9,11 +9,14 @@
 
 #include "MatmulBlocking.h"
 
+#include "LowerMatmulQuant.h"
 #include "LowerUtils.h"
 #include "TileUtils.h"
 #include "trn/Dialect/Trn/IR/TrnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
@@ -23,6 +26,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -55,9 +59,11 @@ ArrayRef<StringRef> mlir::trn::blocking::tilingNames() {
   return names;
 }
 
-Tiles mlir::trn::blocking::tilesFor(const trnrt::Target &target) {
+Tiles mlir::trn::blocking::tilesFor(const trnrt::Target &target, trnrt::MatmulMode mode) {
+  const int64_t rows = trnrt::Target::matmulRowsPerPartition(mode);
   return Tiles{std::min<int64_t>(target.maxStationaryFree, target.numPartitions),
-               tileutils::matmulMaxN(target), static_cast<int64_t>(target.numPartitions)};
+               tileutils::matmulMaxN(target), static_cast<int64_t>(target.numPartitions) * rows,
+               rows};
 }
 
 //===----------------------------------------------------------------------===//
@@ -72,13 +78,24 @@ struct Costs {
   GemmShape s;
   Tiles tiles;
 
-  double dmaLoad(int64_t rows, int64_t cols, int64_t rowStride) const {
+  /// Free shape of one K tile's operand slice of `cols` columns per
+  /// partition: [cols], or [rows, cols] in a multi-row matmul mode.
+  std::vector<uint32_t> kTileFree(int64_t cols) const {
+    if (tiles.rows == 1)
+      return {static_cast<uint32_t>(cols)};
+    return {static_cast<uint32_t>(tiles.rows), static_cast<uint32_t>(cols)};
+  }
+  /// Load of one K tile [TK, cols] of an operand with `rowStride` elements
+  /// per HBM row (multi-row modes: [P, rows, cols], one DMA).
+  double dmaLoad(int64_t cols, int64_t rowStride) const {
+    const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
     trnrt::Instruction inst;
     trnrt::DmaCopy d;
-    d.src = trnrt::AccessPattern::hbm(0, s.in, 0, static_cast<uint32_t>(rows), rowStride,
-                                      {static_cast<uint32_t>(cols)});
-    d.dst = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0,
-                                       static_cast<uint32_t>(rows), {static_cast<uint32_t>(cols)});
+    std::vector<int64_t> strides;
+    if (tiles.rows > 1)
+      strides = {int64_t(p) * rowStride, 1};
+    d.src = trnrt::AccessPattern::hbm(0, s.in, 0, p, rowStride, kTileFree(cols), strides);
+    d.dst = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(cols));
     inst.body = d;
     return t.durationNs(inst, trnrt::kFirstDmaQueue, /*semaphoreTriggered=*/true);
   }
@@ -108,12 +125,12 @@ struct Costs {
     trnrt::Instruction inst;
     trnrt::Matmul m;
     m.dst = psum();
-    m.stationary = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0,
-                                              static_cast<uint32_t>(tiles.tk),
-                                              {static_cast<uint32_t>(tiles.tm)});
-    m.moving = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0,
-                                          static_cast<uint32_t>(tiles.tk),
-                                          {static_cast<uint32_t>(tiles.tn)});
+    const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
+    m.stationary =
+        trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(tiles.tm));
+    m.moving =
+        trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(tiles.tn));
+    m.mode = s.mode;
     inst.body = m;
     return t.durationNs(inst, trnrt::kQueuePE);
   }
@@ -147,7 +164,7 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
                                                       const GemmShape &shape, Strategy s,
                                                       int64_t bm, int64_t bn, int64_t bk,
                                                       bool accInOutputType, bool fullBudget) {
-  Tiles tl = tilesFor(target);
+  Tiles tl = tilesFor(target, shape.mode);
   if (shape.M % tl.tm || shape.N % tl.tn || shape.K % tl.tk)
     return std::nullopt;
   const int64_t MT = shape.M / tl.tm, NT = shape.N / tl.tn, KT = shape.K / tl.tk;
@@ -175,28 +192,30 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   // block (block-mnk: the moving block of one K block), `inner` per inner
   // iteration; prefetching the next inner block needs a second copy of it.
   int64_t live = 0, outer = 0, inner = 0;
-  const int64_t inB = bytesOf(shape.in, 1), outB = bytesOf(shape.out, 1);
+  // Bytes per partition of one column of a K tile (rows of the matmul mode
+  // stack in the free dims), and of one output element.
+  const int64_t inB = bytesOf(shape.in, tl.rows), outB = bytesOf(shape.out, 1);
   switch (s) {
   case Strategy::Naive:
-    dma = numMatmuls * (c.dmaLoad(tl.tk, tl.tm, shape.M) + c.dmaLoad(tl.tk, tl.tn, shape.N));
+    dma = numMatmuls * (c.dmaLoad(tl.tm, shape.M) + c.dmaLoad(tl.tn, shape.N));
     inner = (tl.tm + tl.tn) * inB;
     break;
   case Strategy::Hoist:
-    dma = double(MT) * KT * c.dmaLoad(tl.tk, tl.tm, shape.M) +
-          numMatmuls * c.dmaLoad(tl.tk, tl.tn, shape.N);
+    dma = double(MT) * KT * c.dmaLoad(tl.tm, shape.M) +
+          numMatmuls * c.dmaLoad(tl.tn, shape.N);
     live = KT * tl.tm * inB;
     inner = KT * tl.tn * inB;
     break;
   case Strategy::BlockMN:
-    dma = double(MT) * KT * c.dmaLoad(tl.tk, tl.tm, shape.M) +
-          double(MT / bm) * NT * KT * c.dmaLoad(tl.tk, tl.tn, shape.N);
+    dma = double(MT) * KT * c.dmaLoad(tl.tm, shape.M) +
+          double(MT / bm) * NT * KT * c.dmaLoad(tl.tn, shape.N);
     live = bm * KT * tl.tm * inB;
     inner = bn * KT * tl.tn * inB;
     break;
   case Strategy::BlockMNK: {
     const int64_t NB = NT / bn, KB = KT / bk, MB = MT / bm;
-    dma = double(NB) * KT * c.dmaLoad(tl.tk, bn * tl.tn, shape.N) +
-          double(NB) * KT * MB * c.dmaLoad(tl.tk, bm * tl.tm, shape.M);
+    dma = double(NB) * KT * c.dmaLoad(bn * tl.tn, shape.N) +
+          double(NB) * KT * MB * c.dmaLoad(bm * tl.tm, shape.M);
     // First K block copies PSUM into the f32 accumulator, later ones add.
     dve = double(NB) * MT * bn * ((KB - 1) * c.add(accType) +
                                   c.copy(trnrt::kQueueDVE, true, accType));
@@ -236,7 +255,7 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   // are stored after the last matmuls.
   const double bytesPerNs = target.dma.bandwidthGBps;
   const double latency = target.dma.fixedLatencyNs + target.dma.descriptorNs;
-  est += latency + static_cast<double>(outer + inner) * tl.tk / bytesPerNs;
+  est += latency + static_cast<double>(outer + inner) * (tl.tk / tl.rows) / bytesPerNs;
   est += latency + static_cast<double>(bm * bn * tl.tm * tl.tn * outB) /
                        (bytesPerNs * target.dma.efficiency(static_cast<uint64_t>(tl.tn * outB)));
   Plan p;
@@ -250,6 +269,18 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   return p;
 }
 
+/// The MLIR spelling of a GEMM element type.
+static std::string mlirTypeName(trnrt::DType t) {
+  switch (t) {
+  case trnrt::DType::F8E4M3:
+    return "f8E4M3FN";
+  case trnrt::DType::F8E5M2:
+    return "f8E5M2";
+  default:
+    return trnrt::dtypeName(t);
+  }
+}
+
 /// Modeled time of `plan` measured with the real back end: a slice of the GEMM
 /// that the plan repeats (block-mnk: one N block; the others: one M block;
 /// the whole GEMM when it is small) is compiled with exactly this plan by
@@ -259,7 +290,7 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
 /// allocator cannot place it).
 static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &target,
                                          const GemmShape &shape, const Plan &plan) {
-  Tiles tl = tilesFor(target);
+  Tiles tl = tilesFor(target, shape.mode);
   GemmShape slice = shape;
   int64_t reps = 1;
   const int64_t matmuls = (shape.M / tl.tm) * (shape.N / tl.tn) * (shape.K / tl.tk);
@@ -272,7 +303,7 @@ static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &
       reps = shape.M / slice.M;
     }
   }
-  auto ty = [](trnrt::DType t) { return std::string(trnrt::dtypeName(t)); };
+  auto ty = [](trnrt::DType t) { return mlirTypeName(t); };
   std::string lt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.M, ty(slice.in));
   std::string rt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.N, ty(slice.in));
   std::string ct = llvm::formatv("tensor<{0}x{1}x{2}>", slice.M, slice.N, ty(slice.out));
@@ -387,7 +418,271 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
 // Marking (trn-tile)
 //===----------------------------------------------------------------------===//
 
-bool mlir::trn::blocking::hasPlan(Operation *op) { return op->hasAttr(kPlanAttr); }
+bool mlir::trn::blocking::hasPlan(Operation *op) {
+  return op->hasAttr(kPlanAttr) || op->hasAttr(kEpilogueAttr);
+}
+
+namespace {
+
+bool isFp8(trnrt::DType t) { return t == trnrt::DType::F8E4M3 || t == trnrt::DType::F8E5M2; }
+
+/// trn-quantize's rescale of a quantized contraction `q`:
+/// `out = [truncf](mulf(...mulf([extf](q), f1)..., fn))` where the factors
+/// f_i do not depend on q (nor on the output's init) and the other inputs
+/// are rank-0 tensors (map `()`) or per-row [M] vectors (map `(m, n) -> (m)`).
+struct Rescale {
+  linalg::GenericOp op;
+  unsigned qInput = 0;          // input index of q
+  SmallVector<Value> factors;   // values of the body (f32 or narrower)
+  bool perRow = false;          // some factor input is an [M] vector
+};
+
+/// Whether `v` (a value of `body`) depends on block argument `arg`.
+bool dependsOn(Value v, BlockArgument arg, Block *body) {
+  if (v == arg)
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != body)
+    return false;
+  return llvm::any_of(def->getOperands(), [&](Value o) { return dependsOn(o, arg, body); });
+}
+
+std::optional<Rescale> matchRescale(linalg::MatmulOp mm) {
+  Value q = mm->getResult(0);
+  if (!q.hasOneUse())
+    return std::nullopt;
+  auto g = dyn_cast<linalg::GenericOp>(*q.getUsers().begin());
+  if (!g || !g.hasPureTensorSemantics() || g->getNumResults() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
+      !llvm::all_of(g->getResult(0).getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); }))
+    return std::nullopt;
+  auto ct = cast<RankedTensorType>(q.getType());
+  if (cast<RankedTensorType>(g->getResult(0).getType()).getShape() != ct.getShape())
+    return std::nullopt;
+  Rescale r;
+  r.op = g;
+  MLIRContext *ctx = mm->getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  bool seenQ = false;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    AffineMap map = g.getMatchingIndexingMap(in);
+    auto t = dyn_cast<RankedTensorType>(in->get().getType());
+    if (!t)
+      return std::nullopt;
+    if (in->get() == q) {
+      if (seenQ || map != id)
+        return std::nullopt;
+      seenQ = true;
+      r.qInput = in->getOperandNumber();
+      continue;
+    }
+    if (t.getRank() == 0 && map.getNumResults() == 0)
+      continue;
+    if (t.getRank() == 1 && map == row && t.getDimSize(0) == ct.getDimSize(0)) {
+      r.perRow = true;
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (!seenQ || g.getDpsInitOperand(0)->get() == q)
+    return std::nullopt;
+  Block *body = g.getBody();
+  BlockArgument qArg = body->getArgument(r.qInput);
+  BlockArgument outArg = body->getArguments().back();
+  Value v = body->getTerminator()->getOperand(0);
+  if (auto tr = v.getDefiningOp<arith::TruncFOp>(); tr && tr->getBlock() == body)
+    v = tr.getIn();
+  while (v != qArg) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != body)
+      return std::nullopt;
+    if (auto ext = dyn_cast<arith::ExtFOp>(def)) {
+      v = ext.getIn();
+      continue;
+    }
+    auto mul = dyn_cast<arith::MulFOp>(def);
+    if (!mul)
+      return std::nullopt;
+    Value a = mul.getLhs(), b = mul.getRhs();
+    bool da = dependsOn(a, qArg, body), db = dependsOn(b, qArg, body);
+    if (da == db)
+      return std::nullopt;
+    Value factor = da ? b : a;
+    if (dependsOn(factor, outArg, body) || !factor.getType().isF32())
+      return std::nullopt;
+    r.factors.push_back(factor);
+    v = da ? a : b;
+  }
+  // The chain must be f32 math on q: [extf] q, multiplies, [truncf] to the
+  // output type (checked by the matcher above through the op kinds).
+  return r;
+}
+
+/// Folds a scalar computation of compile-time constants (the factors of a
+/// calibrated / per-tensor-weight rescale) in f32 arithmetic.
+std::optional<float> evalConstant(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    auto f = dyn_cast<FloatAttr>(c.getValue());
+    if (!f)
+      return std::nullopt;
+    return static_cast<float>(f.getValueAsDouble());
+  }
+  auto operand = [&](unsigned i) { return evalConstant(def->getOperand(i)); };
+  if (isa<arith::ExtFOp>(def))
+    return operand(0);
+  if (isa<arith::NegFOp>(def)) {
+    std::optional<float> a = operand(0);
+    return a ? std::optional<float>(-*a) : std::nullopt;
+  }
+  if (def->getNumOperands() != 2 || !def->getResult(0).getType().isF32())
+    return std::nullopt;
+  std::optional<float> a = operand(0), b = operand(1);
+  if (!a || !b)
+    return std::nullopt;
+  if (isa<arith::MulFOp>(def))
+    return *a * *b;
+  if (isa<arith::DivFOp>(def))
+    return *a / *b;
+  if (isa<arith::AddFOp>(def))
+    return *a + *b;
+  if (isa<arith::SubFOp>(def))
+    return *a - *b;
+  if (isa<arith::MaximumFOp>(def))
+    return std::isnan(*a) || std::isnan(*b) ? std::nanf("") : std::max(*a, *b);
+  if (isa<arith::MinimumFOp>(def))
+    return std::isnan(*a) || std::isnan(*b) ? std::nanf("") : std::min(*a, *b);
+  return std::nullopt;
+}
+
+/// Rewrites `mm` + its rescale `r` into the blocked form: the matmul (result
+/// in the output type, zero fill) carrying `planAttr`, followed by the
+/// in-place epilogue `C = truncf(extf(C) * s)` marked kEpilogueAttr, with `s`
+/// an immediate (constant factors; also stored in the plan as `scale`) or a
+/// scale tensor (rank-0 or [M] f32) computed by a new element-wise generic
+/// from the rescale's factor inputs.
+void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
+  IRRewriter rw(mm->getContext());
+  Location loc = r.op.getLoc();
+  MLIRContext *ctx = mm->getContext();
+  Type f32 = rw.getF32Type();
+  auto outType = cast<RankedTensorType>(r.op->getResult(0).getType());
+  Type outElem = outType.getElementType();
+  Block *body = r.op.getBody();
+
+  // Constant factors: one immediate.
+  std::optional<float> imm = 1.0f;
+  for (Value f : r.factors) {
+    std::optional<float> v = evalConstant(f);
+    if (!v) {
+      imm.reset();
+      break;
+    }
+    *imm *= *v;
+  }
+  rw.setInsertionPoint(r.op);
+  Value scale;
+  if (!imm) {
+    // s[m] (or s[]) = product of the factors, computed from the rescale's
+    // factor inputs by cloning the factor computations.
+    SmallVector<int64_t> shape;
+    if (r.perRow)
+      shape.push_back(outType.getDimSize(0));
+    unsigned rank = shape.size();
+    SmallVector<Value> ins;
+    SmallVector<AffineMap> maps;
+    SmallVector<BlockArgument> oldArgs;
+    for (OpOperand *in : r.op.getDpsInputOperands()) {
+      if (in->getOperandNumber() == r.qInput)
+        continue;
+      auto t = cast<RankedTensorType>(in->get().getType());
+      ins.push_back(in->get());
+      maps.push_back(t.getRank() == 0 ? AffineMap::get(rank, 0, {}, ctx)
+                                      : AffineMap::getMultiDimIdentityMap(rank, ctx));
+      oldArgs.push_back(r.op.getMatchingBlockArgument(in));
+    }
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+    auto sType = RankedTensorType::get(shape, f32);
+    Value empty = tensor::EmptyOp::create(rw, loc, shape, f32);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto sGen = linalg::GenericOp::create(
+        rw, loc, TypeRange{sType}, ins, ValueRange{empty}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          IRMapping map;
+          for (auto [o, n] : llvm::zip(oldArgs, args))
+            map.map(o, n);
+          // The body ops the factors are computed from, in body order.
+          llvm::SmallPtrSet<Operation *, 16> needed;
+          SmallVector<Value> todo(r.factors.begin(), r.factors.end());
+          while (!todo.empty()) {
+            Operation *def = todo.pop_back_val().getDefiningOp();
+            if (!def || def->getBlock() != body || !needed.insert(def).second)
+              continue;
+            todo.append(def->operand_begin(), def->operand_end());
+          }
+          for (Operation &op : body->without_terminator())
+            if (needed.contains(&op))
+              b.clone(op, map);
+          Value prod;
+          for (Value f : r.factors) {
+            Value nf = map.lookupOrDefault(f);
+            prod = prod ? arith::MulFOp::create(b, l, prod, nf).getResult() : nf;
+          }
+          linalg::YieldOp::create(b, l, prod);
+        });
+    scale = sGen->getResult(0);
+  }
+
+  // The matmul writes the output type (rounded once at eviction).
+  Value cEmpty = tensor::EmptyOp::create(rw, loc, outType.getShape(), outElem);
+  Value zero = arith::ConstantOp::create(rw, loc, rw.getFloatAttr(outElem, 0.0));
+  Value fill = linalg::FillOp::create(rw, loc, zero, cEmpty).getResult(0);
+  rw.setInsertionPoint(r.op);
+  auto newMm = cast<linalg::MatmulOp>(rw.clone(*mm.getOperation()));
+  newMm->setOperand(newMm.getDpsInitOperand(0)->getOperandNumber(), fill);
+  newMm->getResult(0).setType(outType);
+  SmallVector<NamedAttribute> planEntries(planAttr.begin(), planAttr.end());
+  planEntries.push_back(rw.getNamedAttr("rescale", rw.getStringAttr(imm ? "immediate" : "tensor")));
+  if (imm)
+    planEntries.push_back(rw.getNamedAttr("scale", rw.getF32FloatAttr(*imm)));
+  newMm->setAttr(kPlanAttr, rw.getDictionaryAttr(planEntries));
+
+  // In place: C = truncf(extf(C) * s).
+  SmallVector<Value> eIns;
+  SmallVector<AffineMap> eMaps;
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  if (scale) {
+    eIns.push_back(scale);
+    eMaps.push_back(r.perRow ? AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx)
+                             : AffineMap::get(2, 0, {}, ctx));
+  }
+  eMaps.push_back(id);
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  auto epi = linalg::GenericOp::create(
+      rw, loc, TypeRange{outType}, eIns, ValueRange{newMm->getResult(0)}, eMaps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value c = args.back();
+        if (c.getType() != f32)
+          c = arith::ExtFOp::create(b, l, f32, c);
+        Value s = scale ? args.front()
+                        : arith::ConstantOp::create(b, l, b.getF32FloatAttr(*imm)).getResult();
+        Value y = arith::MulFOp::create(b, l, c, s);
+        if (outElem != f32)
+          y = arith::TruncFOp::create(b, l, outElem, y);
+        linalg::YieldOp::create(b, l, y);
+      });
+  epi->setAttr(kEpilogueAttr, rw.getUnitAttr());
+  rw.replaceOp(r.op, epi->getResults());
+  Operation *oldFill = mm.getDpsInitOperand(0)->get().getDefiningOp();
+  rw.eraseOp(mm);
+  if (oldFill && oldFill->use_empty())
+    rw.eraseOp(oldFill);
+}
+
+} // namespace
 
 LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   StringRef tiling = "auto";
@@ -413,6 +708,7 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     return success();
   const trnrt::Target &target = getTarget(func);
   bool failed = false;
+  SmallVector<std::tuple<linalg::MatmulOp, Rescale, DictionaryAttr>> rescales;
   func.walk([&](linalg::MatmulOp op) {
     auto lop = cast<linalg::LinalgOp>(op.getOperation());
     if (!lop.hasPureTensorSemantics() || !tileutils::isDeviceContraction(lop) ||
@@ -424,24 +720,40 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     std::optional<double> v = lower::fillValue(fill);
     if (!v || *v != 0.0)
       return;
-    if (!llvm::all_of(op->getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); }))
-      return;
     auto lt = cast<RankedTensorType>(op.getDpsInputOperand(0)->get().getType());
     auto rt = cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
     auto ct = cast<RankedTensorType>(op->getResult(0).getType());
-    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape() ||
-        lt.getElementType() != rt.getElementType())
+    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape())
       return;
     std::optional<trnrt::DType> in = getDType(lt.getElementType());
+    std::optional<trnrt::DType> inR = getDType(rt.getElementType());
     std::optional<trnrt::DType> out = getDType(ct.getElementType());
-    if (!in || !out ||
-        !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16, trnrt::DType::F16}, *in) ||
-        !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *out))
+    if (!in || !inR || !out)
+      return;
+    // FP8 operands (trn-quantize): E4M3 and E5M2 may mix; double-row where
+    // the target has it, else the normal data path (trn1: bf16 rate).
+    const bool fp8 = isFp8(*in) && isFp8(*inR);
+    if (!fp8 && (*in != *inR ||
+                 !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16, trnrt::DType::F16},
+                                     *in)))
+      return;
+    std::optional<Rescale> rescale;
+    if (!llvm::all_of(op->getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); })) {
+      if (fp8)
+        rescale = matchRescale(op);
+      if (!rescale)
+        return;
+      ct = cast<RankedTensorType>(rescale->op->getResult(0).getType());
+      out = getDType(ct.getElementType());
+    }
+    if (!out || !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *out))
       return;
     GemmShape shape{ct.getDimSize(0), ct.getDimSize(1), lt.getDimSize(0), *in, *out};
+    if (fp8 && lower::useFp8DoubleRow(target, lt.getElementType(), rt.getElementType()))
+      shape.mode = trnrt::MatmulMode::Fp8DoubleRow;
     std::optional<Plan> plan = choosePlan(target, shape, tiling, op->getContext());
     if (!plan && tiling.contains(':')) {
-      Tiles tl = tilesFor(target);
+      Tiles tl = tilesFor(target, shape.mode);
       op->emitOpError("matmul tiling '")
           << tiling << "' does not apply: the block sizes must divide the "
           << shape.M / tl.tm << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk
@@ -454,19 +766,27 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     if (!plan)
       return; // does not divide into tiles / blocks: per-tile lowering
     Builder b(op->getContext());
-    op->setAttr(kPlanAttr,
-                b.getDictionaryAttr({
-                    b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan->strategy))),
-                    b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
-                    b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
-                    b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
-                    b.getNamedAttr("acc", b.getStringAttr(plan->accInOutputType
-                                                              ? trnrt::dtypeName(*out)
-                                                              : "f32")),
-                    b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
-                    b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
-                }));
+    SmallVector<NamedAttribute> entries = {
+        b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan->strategy))),
+        b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
+        b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
+        b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
+        b.getNamedAttr("acc", b.getStringAttr(plan->accInOutputType ? trnrt::dtypeName(*out)
+                                                                    : "f32")),
+        b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
+        b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
+    };
+    if (shape.mode != trnrt::MatmulMode::Normal)
+      entries.push_back(
+          b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))));
+    DictionaryAttr planAttr = b.getDictionaryAttr(entries);
+    if (rescale)
+      rescales.push_back({op, *rescale, planAttr});
+    else
+      op->setAttr(kPlanAttr, planAttr);
   });
+  for (auto &[op, rescale, planAttr] : rescales)
+    rewriteRescale(op, rescale, planAttr);
   return failure(failed);
 }
 
@@ -499,7 +819,13 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     return op->emitOpError("blocked matmul expects a zero accumulator fill");
   }
   auto lt = cast<MemRefType>(L.getType()), ct = cast<MemRefType>(C.getType());
-  const Tiles tl = tilesFor(e.target);
+  auto rtype = cast<MemRefType>(R.getType());
+  Type lElem = lt.getElementType(), rElem = rtype.getElementType();
+  const trnrt::MatmulMode mode = useFp8DoubleRow(e.target, lElem, rElem)
+                                     ? trnrt::MatmulMode::Fp8DoubleRow
+                                     : trnrt::MatmulMode::Normal;
+  const Tiles tl = tilesFor(e.target, mode);
+  const int64_t P = tl.tk / tl.rows; // partitions of a K tile
   const int64_t K = lt.getDimSize(0), M = lt.getDimSize(1), N = ct.getDimSize(1);
   const int64_t bm = intOf("bm"), bn = intOf("bn"), bk = intOf("bk");
   auto accName = planAttr.getAs<StringAttr>("acc");
@@ -512,7 +838,44 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // Partition pieces of latency-critical transfers (32 partitions each: a
   // legal start partition for any count on every target).
   const int64_t kLatencyPieces = tl.tk % 4 == 0 && tl.tm % 4 == 0 ? 4 : 1;
-  Type inElem = lt.getElementType(), outElem = ct.getElementType(), f32 = e.f32();
+  Type outElem = ct.getElementType(), f32 = e.f32();
+  {
+    std::optional<trnrt::DType> l = getDType(lElem), r = getDType(rElem);
+    if (!l || !r || (*l != *r && !(isFp8(*l) && isFp8(*r))))
+      return op->emitOpError("blocked matmul operands must have one element type (or both FP8)");
+  }
+
+  // Rescale of a quantized GEMM (kEpilogueAttr): an immediate from the plan
+  // or a scale tensor (rank-0, or [M] read per partition), applied where the
+  // result is evicted in C's dtype. The epilogue updates C in place.
+  auto rescaleAttr = planAttr.getAs<StringAttr>("rescale");
+  const bool rescaled = rescaleAttr && rescaleAttr.getValue() != "none";
+  float scaleImm = 1.0f;
+  Value scaleTensor;
+  if (rescaled) {
+    linalg::GenericOp epi;
+    for (Operation *u : C.getUsers())
+      if (auto g = dyn_cast<linalg::GenericOp>(u); g && g->hasAttr(kEpilogueAttr))
+        epi = g;
+    if (!epi || epi.getNumDpsInits() != 1 || epi.getDpsInitOperand(0)->get() != C)
+      return op->emitOpError("blocked quantized matmul: its in-place rescale epilogue ('")
+             << kEpilogueAttr << "') on the result buffer is missing";
+    if (rescaleAttr.getValue() == "immediate") {
+      auto sa = planAttr.getAs<FloatAttr>("scale");
+      if (!sa || epi.getNumDpsInputs() != 0)
+        return op->emitOpError("has a malformed ") << kPlanAttr << " rescale";
+      scaleImm = static_cast<float>(sa.getValueAsDouble());
+    } else {
+      if (epi.getNumDpsInputs() != 1)
+        return op->emitOpError("has a malformed ") << kPlanAttr << " rescale";
+      scaleTensor = epi.getDpsInputOperand(0)->get();
+      auto st = dyn_cast<MemRefType>(scaleTensor.getType());
+      if (!st || !st.getElementType().isF32() || st.getRank() > 1 ||
+          TileEmitter::isOnChip(scaleTensor))
+        return op->emitOpError("blocked quantized matmul: the scale must be an f32 rank-0 or "
+                               "[M] HBM tensor");
+    }
+  }
   Type accElem = accInOutputType ? outElem : f32;
   UnitAttr unit = rewriter.getUnitAttr();
   LogicalResult status = success();
@@ -522,8 +885,67 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // many DMAs (same contiguous runs, so the same efficiency) that the
   // scheduler spreads over idle queues: used where latency matters, for the
   // first blocks (the TensorE waits for them) and the last stores.
+  // Multi-row modes: the [K, F] operand viewed as [K / TK, rows, P, F]
+  // (created once; erased as a dead view after lowering) so that a K tile
+  // [P, rows, cols] is one DMA (runs of `cols` elements) when the operand is
+  // a plain HBM buffer; otherwise one DMA per row.
+  DenseMap<Value, Value> rowViews;
+  auto rowView = [&](Value src) -> Value {
+    if (tl.rows == 1)
+      return Value();
+    auto it = rowViews.find(src);
+    if (it != rowViews.end())
+      return it->second;
+    auto t = cast<MemRefType>(src.getType());
+    Value v;
+    if (t.getLayout().isIdentity() && t.getRank() == 2) {
+      auto vt = MemRefType::get({t.getDimSize(0) / tl.tk, tl.rows, P, t.getDimSize(1)},
+                                t.getElementType(), MemRefLayoutAttrInterface(),
+                                t.getMemorySpace());
+      SmallVector<ReassociationIndices> reassoc = {{0, 1, 2}, {3}};
+      v = memref::ExpandShapeOp::create(e.b, e.loc, vt, src, reassoc);
+    }
+    rowViews[src] = v;
+    return v;
+  };
+  auto loadRows = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces) -> Value {
+    Type elem = cast<MemRefType>(src.getType()).getElementType();
+    Value t = e.alloc({P, tl.rows, cols}, elem);
+    const int64_t pr = P / pieces;
+    auto part = [&](int64_t p0, int64_t r0, int64_t nr) {
+      SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r0),
+                                        e.b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(pr), e.b.getIndexAttr(nr),
+                                         e.b.getIndexAttr(cols)};
+      SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+      return memref::SubViewOp::create(e.b, e.loc, t, offs, sizes, ones).getResult();
+    };
+    for (int64_t p = 0; p < pieces; ++p) {
+      SmallVector<std::pair<FailureOr<Value>, Value>> dmas;
+      if (Value v = rowView(src)) {
+        dmas.push_back({e.hbmAccess(v, {{2, p * pr, pr}, {1, 0, tl.rows}, {3, f0, cols},
+                                        {0, k0 / tl.tk, 1}}),
+                        part(p * pr, 0, tl.rows)});
+      } else {
+        for (int64_t r = 0; r < tl.rows; ++r)
+          dmas.push_back({e.hbmAccess(src, {{0, k0 + r * P + p * pr, pr}, {1, f0, cols}}),
+                          part(p * pr, r, 1)});
+      }
+      for (auto &[view, dst] : dmas) {
+        if (failed(view)) {
+          status = failure();
+          return Value();
+        }
+        auto dma = DmaCopyOp::create(e.b, e.loc, *view, dst, {}, {}, {});
+        dma->setAttr(kNoReuseAttr, unit);
+      }
+    }
+    return t;
+  };
   auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces = 1) -> Value {
-    Value t = e.alloc({tl.tk, cols}, inElem);
+    if (tl.rows > 1)
+      return loadRows(src, k0, f0, cols, pieces);
+    Value t = e.alloc({tl.tk, cols}, cast<MemRefType>(src.getType()).getElementType());
     const int64_t rows = tl.tk / pieces;
     for (int64_t p = 0; p < pieces; ++p) {
       FailureOr<Value> view = e.hbmAccess(src, {{0, k0 + p * rows, rows}, {1, f0, cols}});
@@ -539,11 +961,47 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   };
   // Evicts a [TM, TN] tile (f32 PSUM, or an SBUF accumulator) to C[m0, n0]
   // in C's dtype.
+  // The rescale of the M tile at m0: the immediate, or a [TM, 1] column of
+  // the scale tensor (loaded once per distinct column).
+  DenseMap<int64_t, Value> scaleTiles;
+  auto scaleFor = [&](int64_t m0) -> Scalar {
+    if (!scaleTensor)
+      return Scalar::ofImm(scaleImm);
+    const bool perRow = cast<MemRefType>(scaleTensor.getType()).getRank() == 1;
+    Value &t = scaleTiles[perRow ? m0 : 0];
+    if (!t) {
+      t = e.alloc({tl.tm, 1}, f32);
+      SmallVector<AccessDim> dims;
+      if (perRow)
+        dims.push_back({0, m0, tl.tm});
+      else
+        dims.push_back({-1, 0, tl.tm});
+      if (failed(e.transfer(scaleTensor, dims, t, /*toHbm=*/false)))
+        status = failure();
+    }
+    return Scalar::ofTile(t);
+  };
+  // Evictions alternate between ScalarE (activation with the scale) and
+  // VectorE (tensor_scalar multiply); unscaled ones are copies, which the
+  // scheduler balances itself.
+  int64_t evictions = 0;
+  auto evict = [&](Value src, Value dst, int64_t m0) {
+    if (!rescaled) {
+      e.tensorCopy(src, dst);
+      return;
+    }
+    Scalar sc = scaleFor(m0);
+    if (evictions++ % 2 == 0)
+      e.activation(ActFunc::Identity, src, dst, sc, Scalar::ofImm(0.0f));
+    else
+      e.tensorScalar(src, dst, AluOp::Mul, sc);
+  };
   auto store = [&](Value acc, int64_t m0, int64_t n0, bool accIsSbuf, int64_t pieces = 1) {
     Value out = acc;
-    if (!accIsSbuf || cast<MemRefType>(acc.getType()).getElementType() != outElem) {
+    if (!accIsSbuf || cast<MemRefType>(acc.getType()).getElementType() != outElem ||
+        rescaled) {
       out = e.alloc({tl.tm, tl.tn}, outElem);
-      e.tensorCopy(acc, out);
+      evict(acc, out, m0);
     }
     const int64_t rows = tl.tm / pieces;
     const int64_t cols = cast<MemRefType>(out.getType()).getDimSize(1);
@@ -560,14 +1018,33 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   DenseMap<std::pair<void *, int64_t>, Value> slices;
   auto slice = [&](Value tile, int64_t col, int64_t width) {
     Value &s = slices[{tile.getAsOpaquePointer(), col}];
-    if (!s)
+    if (s)
+      return s;
+    auto t = cast<MemRefType>(tile.getType());
+    if (t.getRank() == 2) {
       s = e.sliceTile(tile, 0, tl.tk, col, width);
+    } else if (col == 0 && t.getDimSize(2) == width) {
+      s = tile;
+    } else {
+      SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(0), e.b.getIndexAttr(0),
+                                        e.b.getIndexAttr(col)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(P), e.b.getIndexAttr(tl.rows),
+                                         e.b.getIndexAttr(width)};
+      SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+      s = memref::SubViewOp::create(e.b, e.loc, tile, offs, sizes, ones);
+    }
     return s;
+  };
+  auto matmul = [&](Value st, Value mv, Value psum, bool accumulate) {
+    if (mode == trnrt::MatmulMode::Normal)
+      e.matmul(st, mv, psum, accumulate);
+    else
+      matmulInMode(e, st, mv, psum, accumulate, MatmulMode::Fp8DoubleRow);
   };
   auto matmuls = [&](ArrayRef<Value> st, ArrayRef<Value> mv, int64_t stCol, int64_t mvCol,
                      Value psum) {
     for (size_t k = 0; k < st.size(); ++k)
-      e.matmul(slice(st[k], stCol, tl.tm), slice(mv[k], mvCol, tl.tn), psum, k > 0);
+      matmul(slice(st[k], stCol, tl.tm), slice(mv[k], mvCol, tl.tn), psum, k > 0);
   };
 
   switch (*strategy) {
@@ -580,7 +1057,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
           Value mv = load(R, k * tl.tk, n * tl.tn, tl.tn);
           if (failed(status))
             return failure();
-          e.matmul(st, mv, psum, k > 0);
+          matmul(st, mv, psum, k > 0);
         }
         store(psum, m * tl.tm, n * tl.tn, false);
       }
@@ -635,7 +1112,8 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
               // The last K block writes C's dtype directly (the
               // conversion is fused into the last add or copy).
               Value &a = acc[mb * bm + i][j];
-              Type dstElem = kb + 1 == KT / bk ? outElem : accElem;
+              // With a rescale the store applies it (and converts).
+              Type dstElem = kb + 1 == KT / bk && !rescaled ? outElem : accElem;
               Value dst = kb > 0 && dstElem == accElem ? a : e.alloc({tl.tm, tl.tn}, dstElem);
               if (kb == 0)
                 e.tensorCopy(psum, dst);

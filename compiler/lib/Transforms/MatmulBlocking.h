@@ -17,6 +17,15 @@
 // trn-tile calls markBlockedMatmuls (the decision, stored on the op as
 // `trnc.matmul_plan`), trn-lower-to-trn calls lowerMatmulBlocked.
 //
+// Quantized GEMMs (trn-quantize, docs/quantization.md): an FP8 x FP8 matmul
+// runs in the FP8 double-row mode where the target has it (trn2/trn3: K =
+// 2 x partitions per instruction, operand tiles [P, 2, F]); its rescale
+// epilogue (`truncf(extf(q) * s_L * s_R)`, the scales rank-0 device tensors,
+// per-row [M] vectors or constants) is split by trn-tile into a scale tensor
+// (or an immediate) and a marked in-place epilogue generic
+// (`kEpilogueAttr`), which trn-lower-to-trn absorbs: the blocked lowering
+// applies the scale in the PSUM/accumulator eviction.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
 #define TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
@@ -40,6 +49,11 @@ inline constexpr llvm::StringLiteral kPlanAttr = "trnc.matmul_plan";
 /// dma_copy attribute: the load is intentional, trn-unroll must not merge it
 /// with an earlier identical load (the strategy decides what is reloaded).
 inline constexpr llvm::StringLiteral kNoReuseAttr = "trnc.no_reuse";
+/// The in-place rescale generic of a blocked quantized GEMM,
+/// `C = truncf(extf(C) * s)` with `s` its only input (rank-0 or [M] f32) or a
+/// constant (then also stored as the plan's `scale`): applied by the blocked
+/// lowering at eviction, absorbed (not lowered) by trn-lower-to-trn.
+inline constexpr llvm::StringLiteral kEpilogueAttr = "trnc.blocked_epilogue";
 
 enum class Strategy { Naive, Hoist, BlockMN, BlockMNK };
 
@@ -53,6 +67,9 @@ llvm::ArrayRef<llvm::StringRef> tilingNames();
 struct GemmShape {
   int64_t M = 0, N = 0, K = 0;
   trnrt::DType in = trnrt::DType::BF16, out = trnrt::DType::F32;
+  /// Fp8DoubleRow: FP8 operands on the double-row data path (K tile =
+  /// 2 x partitions, [P, 2, F] operand tiles).
+  trnrt::MatmulMode mode = trnrt::MatmulMode::Normal;
 };
 
 struct Plan {
@@ -66,11 +83,13 @@ struct Plan {
 };
 
 /// Tile sizes: TM (stationary free), TN (moving free, one PSUM bank of f32),
-/// TK (partitions).
+/// TK (contraction per instruction: partitions x rows of the mode); `rows`
+/// K rows per partition (1, or 2 for FP8 double-row).
 struct Tiles {
-  int64_t tm, tn, tk;
+  int64_t tm, tn, tk, rows = 1;
 };
-Tiles tilesFor(const trnrt::Target &target);
+Tiles tilesFor(const trnrt::Target &target,
+               trnrt::MatmulMode mode = trnrt::MatmulMode::Normal);
 
 /// Evaluates one candidate with the cost model; nullopt when the shape does
 /// not divide into the blocks or the plan does not fit in SBUF.
@@ -93,9 +112,13 @@ std::optional<Plan> choosePlan(const trnrt::Target &target, const GemmShape &sha
 
 /// trn-tile: attaches kPlanAttr to every eligible matmul of `func` (a
 /// device-form 2-D `linalg.matmul` on tensors with a zero-fill accumulator,
-/// whose only users are `func.return`, dims multiples of the tile sizes).
+/// whose only users are `func.return`, dims multiples of the tile sizes;
+/// f32/bf16/f16 operands, or FP8 (E4M3/E5M2, may mix) whose only user may
+/// also be trn-quantize's rescale generic, itself returned).
 /// Fails with a diagnostic on an unknown `trnc.matmul_tiling` value.
 LogicalResult markBlockedMatmuls(func::FuncOp func);
+/// Whether `op` is part of a blocked GEMM (the matmul carrying the plan, or
+/// its absorbed rescale epilogue): trn-tile leaves it untiled.
 bool hasPlan(Operation *op);
 
 } // namespace mlir::trn::blocking
