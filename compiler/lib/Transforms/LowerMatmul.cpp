@@ -9,6 +9,8 @@
 // of C's dtype (bf16 results round there) that is DMAed to C. The matmul's
 // initial value: a preceding zero fill is absorbed, a constant fill becomes
 // the eviction bias, an HBM C without fill is loaded and added.
+// OCP MX scaled contractions (trn3) run `mode mx` per 512-deep K chunk with
+// E8M0 scale tiles (LowerMatmulQuant.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,9 +25,13 @@ using namespace mlir::trn::lower;
 
 LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op,
                                             linalg::FillOp initFill) {
-  if (blocking::hasPlan(op))
+  const bool mx = tileutils::isMxContraction(op);
+  if (blocking::hasPlan(op) && !mx)
     return lowerMatmulBlocked(rewriter, op, initFill);
   TileEmitter e(rewriter, op);
+  if (mx && !e.target.supportsMatmulMode(trnrt::MatmulMode::Mx))
+    return op->emitOpError("MX scaled contraction needs the MX matmul, which ")
+           << e.target.name << " does not have";
   Value L = op.getDpsInputOperand(0)->get(), R = op.getDpsInputOperand(1)->get();
   Value C = op.getDpsInitOperand(0)->get();
   auto lt = cast<MemRefType>(L.getType()), rt = cast<MemRefType>(R.getType());
@@ -76,6 +82,27 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
         Value psum = cPhys ? cPhys : e.alloc({mc, nc}, f32, MemSpace::PSUM);
         for (int64_t k0 = 0, kc = 0; k0 < K; k0 += kc) {
           kc = std::min(kStep, K - k0);
+          if (mx) { // OCP MX: K = 4 * partitions per matmul, tail zero-padded
+            const int64_t rows = trnrt::Target::matmulRowsPerPartition(trnrt::MatmulMode::Mx);
+            kc = std::min(rows * kStep, K - k0);
+            // Fewest partitions (a multiple of the 32-row scale block) covering kc.
+            int64_t parts = std::min<int64_t>(
+                kStep, llvm::alignTo(llvm::divideCeil(kc, rows), tileutils::kMxBlock));
+            SmallVector<AccessDim> bd;
+            for (int64_t i = 0; i < nb; ++i)
+              bd.push_back({i, bIdx[i], 1});
+            Value Ls = op.getDpsInputOperand(2)->get(), Rs = op.getDpsInputOperand(3)->get();
+            FailureOr<MxTiles> st = stageMx(e, L, Ls, bd, nb, K, k0, parts, m0, mc);
+            FailureOr<MxTiles> mv =
+                failed(st) ? FailureOr<MxTiles>(failure())
+                           : stageMx(e, R, Rs, bd, nb, K, k0, parts, n0, nc);
+            if (failed(st) || failed(mv)) {
+              status = failure();
+              return;
+            }
+            matmulMx(e, *st, *mv, psum, k0 > 0);
+            continue;
+          }
           if (doubleRow && K - k0 >= 2 * kStep) { // FP8: K = 2 * partitions per matmul
             kc = 2 * kStep;
             SmallVector<AccessDim> bd;

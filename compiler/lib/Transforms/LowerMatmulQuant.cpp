@@ -5,10 +5,14 @@
 // the target has it (trn2/trn3: two rows of K per partition, K = 256 per
 // instruction, twice the bf16 rate); the stationary/moving tiles are staged
 // as [P, 2, F] with contraction index k = row * P + partition.
+// OCP MX operands (trn3, `mode mx`) are staged per 512-deep K chunk as
+// [P, 4, F] codes and [P/32, 4, F] E8M0 scales (stageMx); activations are
+// quantized on chip by trn.quantize_mx (lowerMxQuantize).
 //
 //===----------------------------------------------------------------------===//
 
 #include "LowerMatmulQuant.h"
+#include "TileUtils.h"
 
 #include "trn/runtime/Target.h"
 
@@ -52,4 +56,114 @@ void mlir::trn::lower::matmulInMode(TileEmitter &e, Value stationary, Value movi
   MatmulOp::create(e.b, e.loc, stationary, moving, dst, Value(), Value(),
                    accumulate ? e.b.getUnitAttr() : UnitAttr(),
                    MatmulModeAttr::get(e.b.getContext(), mode), {}, {}, {});
+}
+
+FailureOr<MxTiles> mlir::trn::lower::stageMx(TileEmitter &e, Value data, Value scales,
+                                             ArrayRef<AccessDim> batchDims, int64_t kDim,
+                                             int64_t K, int64_t k0, int64_t partitions,
+                                             int64_t f0, int64_t fc) {
+  const int64_t rows = trnrt::Target::matmulRowsPerPartition(trnrt::MatmulMode::Mx);
+  const int64_t blk = tileutils::kMxBlock;
+  Type elem = cast<MemRefType>(data.getType()).getElementType();
+  Type scaleElem = cast<MemRefType>(scales.getType()).getElementType();
+  // One [count, 1, fc] DMA per row: rows [start, start + count) of dim kDim.
+  auto stage = [&](Value src, Value tile, int64_t start, int64_t limit, int64_t parts,
+                   float pad) -> LogicalResult {
+    bool partial = start + rows * parts > limit;
+    if (partial) {
+      if (isa<Float4E2M1FNType>(elem) && src == data)
+        return e.op->emitOpError("MXFP4 operand needs K padding on the device (K = ")
+               << K << "), which FP4 tiles cannot get; trn-quantize stores such weights as "
+                       "MXFP8",
+               failure();
+      e.memset(pad, tile);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t s = start + r * parts;
+      int64_t cnt = std::min(parts, limit - s);
+      if (cnt <= 0)
+        break;
+      SmallVector<AccessDim> dims(batchDims.begin(), batchDims.end());
+      dims.push_back({kDim, s, cnt});
+      dims.push_back({kDim + 1, f0, fc});
+      FailureOr<Value> view = e.hbmAccess(src, dims);
+      if (failed(view))
+        return failure();
+      SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(0), e.b.getIndexAttr(r),
+                                           e.b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(cnt), e.b.getIndexAttr(1),
+                                         e.b.getIndexAttr(fc)};
+      SmallVector<OpFoldResult> strides(3, e.b.getIndexAttr(1));
+      Value row = memref::SubViewOp::create(e.b, e.loc, tile, offsets, sizes, strides);
+      e.dma(*view, row);
+    }
+    return success();
+  };
+  MxTiles t;
+  t.data = e.alloc({partitions, rows, fc}, elem);
+  t.scale = e.alloc({partitions / blk, rows, fc}, scaleElem);
+  if (failed(stage(data, t.data, k0, K, partitions, 0.0f)) ||
+      failed(stage(scales, t.scale, k0 / blk, llvm::divideCeil(K, blk), partitions / blk, 1.0f)))
+    return failure();
+  return t;
+}
+
+void mlir::trn::lower::matmulMx(TileEmitter &e, const MxTiles &stationary, const MxTiles &moving,
+                                Value dst, bool accumulate) {
+  MatmulOp::create(e.b, e.loc, stationary.data, moving.data, dst, stationary.scale, moving.scale,
+                   accumulate ? e.b.getUnitAttr() : UnitAttr(),
+                   MatmulModeAttr::get(e.b.getContext(), MatmulMode::Mx), {}, {}, {});
+}
+
+LogicalResult mlir::trn::lower::lowerMxQuantize(RewriterBase &rewriter, linalg::GenericOp op) {
+  TileEmitter e(rewriter, op);
+  if (!e.target.hasQuantizeMx)
+    return op->emitOpError("MX quantization needs trn.quantize_mx, which ")
+           << e.target.name << " does not have";
+  Value x = op.getDpsInputs()[0], codes = op.getDpsInits()[0], scales = op.getDpsInits()[1];
+  for (Value v : {x, codes, scales})
+    if (TileEmitter::isOnChip(v))
+      return op->emitOpError("MX quantization operands must be HBM tensors");
+  auto xt = cast<MemRefType>(x.getType());
+  unsigned rank = xt.getRank();
+  if (rank < 2 || !op.getIndexingMapsArray()[0].isIdentity())
+    return op->emitOpError("MX quantization needs an identity-mapped operand of rank >= 2");
+  const int64_t nb = rank - 2, K = xt.getDimSize(nb), X = xt.getDimSize(nb + 1);
+  const int64_t P = e.target.numPartitions, blk = tileutils::kMxBlock;
+  const int64_t fStep = std::min<int64_t>(X, e.freeBudget(e.f32()));
+  Type codeElem = cast<MemRefType>(codes.getType()).getElementType();
+  Type scaleElem = cast<MemRefType>(scales.getType()).getElementType();
+  LogicalResult status = success();
+  forEachIndex(xt.getShape().take_front(nb), [&](ArrayRef<int64_t> bIdx) {
+    for (int64_t k0 = 0; k0 < K && succeeded(status); k0 += P) {
+      const int64_t kc = std::min(P, K - k0), kp = llvm::alignTo(kc, blk);
+      for (int64_t x0 = 0; x0 < X && succeeded(status); x0 += fStep) {
+        const int64_t fc = std::min(fStep, X - x0);
+        auto dims = [&](int64_t start, int64_t count) {
+          SmallVector<AccessDim> d;
+          for (int64_t i = 0; i < nb; ++i)
+            d.push_back({i, bIdx[i], 1});
+          d.push_back({nb, start, count});
+          d.push_back({nb + 1, x0, fc});
+          return d;
+        };
+        Value src = e.alloc({kp, fc}, xt.getElementType());
+        if (kp > kc)
+          e.memset(0.0f, src);
+        if (failed(e.transfer(x, dims(k0, kc), e.sliceTile(src, 0, kc, 0, fc), false))) {
+          status = failure();
+          return;
+        }
+        Value q = e.alloc({kp, fc}, codeElem);
+        Value s = e.alloc({kp / blk, fc}, scaleElem);
+        QuantizeMxOp::create(e.b, e.loc, src, q, s, {}, {}, {});
+        if (failed(e.transfer(codes, dims(k0, kc), e.sliceTile(q, 0, kc, 0, fc), true)) ||
+            failed(e.transfer(scales, dims(k0 / blk, kp / blk), s, true))) {
+          status = failure();
+          return;
+        }
+      }
+    }
+  });
+  return status;
 }

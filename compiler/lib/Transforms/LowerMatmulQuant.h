@@ -1,6 +1,6 @@
 //===- LowerMatmulQuant.h - low-precision matmul modes ----------*- C++ -*-===//
 //
-// Helpers of lowerMatmul for quantized (FP8) operands; see
+// Helpers of lowerMatmul for quantized (FP8, OCP MX) operands; see
 // LowerMatmulQuant.cpp and docs/quantization.md.
 //
 //===----------------------------------------------------------------------===//
@@ -27,6 +27,29 @@ FailureOr<Value> stageRows(TileEmitter &e, Value src, ArrayRef<AccessDim> batchD
 /// trn.matmul in the given data-path mode.
 void matmulInMode(TileEmitter &e, Value stationary, Value moving, Value dst, bool accumulate,
                   MatmulMode mode);
+
+/// MX operand tiles of contraction rows [k0, k0 + 4 * partitions): codes
+/// [partitions, 4, fc] (k = k0 + row * partitions + p) and E8M0 scales
+/// [partitions / 32, 4, fc] (the scale of (row r, partition p) at scale
+/// partition p / 32, row r: HBM block k0 / 32 + r * partitions / 32 + p / 32,
+/// the ISA rule). Rows at or beyond K are zero codes with scale 1 (code 127).
+struct MxTiles {
+  Value data, scale;
+};
+FailureOr<MxTiles> stageMx(TileEmitter &e, Value data, Value scales,
+                           ArrayRef<AccessDim> batchDims, int64_t kDim, int64_t K, int64_t k0,
+                           int64_t partitions, int64_t f0, int64_t fc);
+
+/// trn.matmul mode mx with E8M0 scale tiles.
+void matmulMx(TileEmitter &e, const MxTiles &stationary, const MxTiles &moving, Value dst,
+              bool accumulate);
+
+/// Lowers an MX activation quantization (tileutils::isMxQuantize) over HBM
+/// buffers: per [partitions (K), F] tile one DMA in, one trn.quantize_mx
+/// (codes and one E8M0 scale per 32 partitions) and two DMAs out. A K tail
+/// that is not a multiple of 32 is zero-padded on chip (zeros never raise a
+/// block's amax).
+LogicalResult lowerMxQuantize(RewriterBase &rewriter, linalg::GenericOp op);
 
 } // namespace mlir::trn::lower
 

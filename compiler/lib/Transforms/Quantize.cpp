@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TileUtils.h"
 #include "trn/Transforms/Passes.h"
 #include "trn/runtime/Numerics.h"
 #include "trn/runtime/Target.h"
@@ -697,6 +698,262 @@ struct QuantizeImpl {
   }
 };
 
+/// OCP MX quantization (--quant=mxfp8 / mxfp4, trn3; docs/quantization.md
+/// "MX"). Every device-form contraction C[m, n] = sum_k L[k, m] R[k, n]
+/// becomes one scaled-contraction linalg.generic (trn::tileutils::isMxContraction)
+/// over codes L, R and E8M0 block scales Ls[k floordiv 32, m],
+/// Rs[k floordiv 32, n]; its result is in real units (no rescale).
+///  * Constants: quantized at compile time per block of 32 along K
+///    (trnrt::mxScaleE8M0 + mxQuantizeBlock): MXFP8 E4M3, or MXFP4 E2M1 in
+///    mxfp4 mode when the FP4 tiles stay byte-aligned and need no padding on
+///    the device (even free dim, K a multiple of 128; otherwise E4M3).
+///  * Activations: MXFP8 E4M3 on the device: a block-amax generic (max |v|
+///    per 32 along K) and a quantize generic (codes and scales by the OCP
+///    rule, exact for finite inputs), lowered together to trn.quantize_mx.
+struct MxQuantizer {
+  MxQuantizer(func::FuncOp func, Mode mode) : func(func), mode(mode) {}
+
+  func::FuncOp func;
+  Mode mode;
+  DenseMap<Value, std::pair<Value, Value>> quantized; // activation -> (codes, scales)
+
+  static Type e8m0(Builder &b) { return b.getType<Float8E8M0FNUType>(); }
+
+  /// Codes and scales constants of a constant operand [b.., K, X].
+  std::pair<Value, Value> quantizeConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                                           ArrayRef<float> vals) {
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t rank = shape.size(), K = shape[rank - 2], X = shape[rank - 1];
+    int64_t batch = 1;
+    for (int64_t s : shape.drop_back(2))
+      batch *= s;
+    const int64_t Kb = llvm::divideCeil(K, trn::tileutils::kMxBlock);
+    // MXFP4 only where the lowering can stage FP4 tiles as they are: byte
+    // aligned (even rows) and without a K tail to zero-pad (FP4 is never
+    // written on the device).
+    bool fp4 = mode == Mode::MXFP4 && X % 2 == 0 && K % 128 == 0;
+    trnrt::DType elem = fp4 ? trnrt::DType::F4E2M1 : trnrt::DType::F8E4M3;
+    Type elemType = fp4 ? Type(b.getType<Float4E2M1FNType>()) : b.getType<Float8E4M3FNType>();
+    std::vector<char> codes(vals.size()), scales(batch * Kb * X);
+    float block[trn::tileutils::kMxBlock];
+    uint8_t blockCodes[trn::tileutils::kMxBlock];
+    for (int64_t bi = 0; bi < batch; ++bi)
+      for (int64_t kb = 0; kb < Kb; ++kb) {
+        int64_t k0 = kb * trn::tileutils::kMxBlock;
+        int64_t cnt = std::min<int64_t>(trn::tileutils::kMxBlock, K - k0);
+        for (int64_t x = 0; x < X; ++x) {
+          for (int64_t i = 0; i < cnt; ++i)
+            block[i] = vals[(bi * K + k0 + i) * X + x];
+          uint8_t sc = trnrt::mxScaleE8M0(block, cnt, elem);
+          trnrt::mxQuantizeBlock(block, cnt, elem, sc, blockCodes);
+          scales[(bi * Kb + kb) * X + x] = static_cast<char>(sc);
+          for (int64_t i = 0; i < cnt; ++i)
+            codes[(bi * K + k0 + i) * X + x] = static_cast<char>(blockCodes[i]);
+        }
+      }
+    // Dense storage of sub-byte float types is one element per byte.
+    auto codesT = RankedTensorType::get(shape, elemType);
+    SmallVector<int64_t> sshape(shape);
+    sshape[rank - 2] = Kb;
+    auto scalesT = RankedTensorType::get(sshape, e8m0(b));
+    Value c = arith::ConstantOp::create(b, loc, DenseElementsAttr::getFromRawBuffer(codesT, codes));
+    Value s =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::getFromRawBuffer(scalesT, scales));
+    return {c, s};
+  }
+
+  /// Device MXFP8 (E4M3) quantization of an activation operand [b.., K, X]
+  /// (cached per value): block amax, then codes and scales.
+  std::pair<Value, Value> quantizeActivation(OpBuilder &b, Value v) {
+    if (auto it = quantized.find(v); it != quantized.end())
+      return it->second;
+    OpBuilder::InsertionGuard g(b);
+    if (Operation *def = v.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+    Location loc = v.getLoc();
+    MLIRContext *ctx = b.getContext();
+    auto t = tensorType(v);
+    unsigned rank = t.getRank();
+    ArrayRef<int64_t> shape = t.getShape();
+    SmallVector<int64_t> sshape(shape);
+    sshape[rank - 2] = llvm::divideCeil(shape[rank - 2], trn::tileutils::kMxBlock);
+    Type f32 = b.getF32Type();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap blockMap = trn::tileutils::mxScaleMap(id);
+    SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> red = par;
+    red[rank - 2] = utils::IteratorType::reduction;
+
+    // amax[b.., k floordiv 32, x] = max |v| (from 0).
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value amaxInit = linalg::FillOp::create(b, loc, zero,
+                                            tensor::EmptyOp::create(b, loc, sshape, f32).getResult())
+                         .getResult(0);
+    auto amax = linalg::GenericOp::create(
+        b, loc, TypeRange{amaxInit.getType()}, ValueRange{v}, ValueRange{amaxInit},
+        ArrayRef<AffineMap>{id, blockMap}, red,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value x = a[0];
+          if (!x.getType().isF32())
+            x = arith::ExtFOp::create(nb, l, f32, x);
+          Value ax = math::AbsFOp::create(nb, l, x);
+          linalg::YieldOp::create(nb, l, Value(arith::MaximumFOp::create(nb, l, a[1], ax)));
+        });
+    amax->setAttr(trn::tileutils::kMxBlockAmaxAttr, b.getUnitAttr());
+
+    // OCP MX rule (QUANT.md): X = 2^(floor(log2(amax)) - emax), amax == 0 ->
+    // the smallest normal; the exponent clamps at -127; a NaN block gets the
+    // NaN scale; codes = v / X, RNE, saturated to +-448.
+    Type codeT = b.getType<Float8E4M3FNType>();
+    const int emax = trnrt::mxElemEmax(trnrt::DType::F8E4M3);
+    const float maxF = static_cast<float>(trnrt::maxFinite(trnrt::DType::F8E4M3));
+    Value codesInit = tensor::EmptyOp::create(b, loc, shape, codeT);
+    Value scalesInit = tensor::EmptyOp::create(b, loc, sshape, e8m0(b));
+    auto q = linalg::GenericOp::create(
+        b, loc, TypeRange{codesInit.getType(), scalesInit.getType()},
+        ValueRange{v, amax.getResult(0)}, ValueRange{codesInit, scalesInit},
+        ArrayRef<AffineMap>{id, blockMap, id, blockMap}, par,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Type i32 = nb.getI32Type(), i8 = nb.getI8Type();
+          auto ci = [&](int64_t c) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(c));
+          };
+          auto cf = [&](float c) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(c));
+          };
+          Value am = arith::MaximumFOp::create(nb, l, a[1], cf(0x1p-126f));
+          Value bits = arith::BitcastOp::create(nb, l, i32, am);
+          Value e = arith::SubIOp::create(nb, l, arith::ShRUIOp::create(nb, l, bits, ci(23)),
+                                          ci(127 + emax));
+          e = arith::MaxSIOp::create(nb, l, e, ci(-127));
+          // 1 / X = 2^-e (a normal f32 for e in [-127, 119]).
+          Value invBits = arith::ShLIOp::create(nb, l, arith::SubIOp::create(nb, l, ci(127), e),
+                                                ci(23));
+          Value inv = arith::BitcastOp::create(nb, l, nb.getF32Type(), invBits);
+          Value x = a[0];
+          if (!x.getType().isF32())
+            x = arith::ExtFOp::create(nb, l, nb.getF32Type(), x);
+          Value y = arith::MulFOp::create(nb, l, x, inv);
+          y = arith::MinimumFOp::create(nb, l, arith::MaximumFOp::create(nb, l, y, cf(-maxF)),
+                                        cf(maxF));
+          Value code = arith::TruncFOp::create(nb, l, codeT, y);
+          Value sc = arith::TruncIOp::create(nb, l, i8, arith::AddIOp::create(nb, l, e, ci(127)));
+          Value isNan = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, a[1], a[1]);
+          sc = arith::SelectOp::create(nb, l, isNan,
+                                       arith::ConstantOp::create(nb, l, nb.getI8IntegerAttr(-1)),
+                                       sc);
+          Value scale = arith::BitcastOp::create(nb, l, e8m0(nb), sc);
+          linalg::YieldOp::create(nb, l, ValueRange{code, scale});
+        });
+    q->setAttr(trn::tileutils::kMxQuantizeAttr, b.getUnitAttr());
+    return quantized[v] = {q.getResult(0), q.getResult(1)};
+  }
+
+  /// The scaled contraction replacing `op`; returns its (real-unit) result.
+  FailureOr<Value> rewrite(OpBuilder &b, linalg::LinalgOp op) {
+    Location loc = op->getLoc();
+    b.setInsertionPoint(op);
+    Value codes[2], scales[2];
+    for (unsigned r = 0; r < 2; ++r) {
+      Value v = op.getDpsInputOperand(r)->get();
+      DenseElementsAttr attr;
+      if (std::optional<std::vector<float>> vals = constantValues(v, attr)) {
+        std::tie(codes[r], scales[r]) =
+            quantizeConstant(b, loc, cast<RankedTensorType>(attr.getType()), *vals);
+        continue;
+      }
+      Type et = tensorType(v).getElementType();
+      if (!et.isF32() && !et.isBF16() && !et.isF16())
+        return op->emitOpError("operand ")
+               << r << " has element type " << et
+               << "; MX quantization of activations needs f32, bf16 or f16",
+               failure();
+      std::tie(codes[r], scales[r]) = quantizeActivation(b, v);
+    }
+    b.setInsertionPoint(op);
+    MLIRContext *ctx = b.getContext();
+    Value init = op.getDpsInitOperand(0)->get();
+    auto ct = tensorType(op->getResult(0));
+    Type f32 = b.getF32Type();
+    unsigned rank = ct.getRank();
+    AffineMap idOut = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    // PSUM accumulates in f32: a narrower result is accumulated in f32 and
+    // rounded once afterwards.
+    bool narrow = !ct.getElementType().isF32();
+    if (narrow) {
+      auto wideT = RankedTensorType::get(ct.getShape(), f32);
+      Value empty = tensor::EmptyOp::create(b, loc, ct.getShape(), f32);
+      if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+        Value val = fill.getInputs()[0];
+        if (!val.getType().isF32())
+          val = arith::ExtFOp::create(b, loc, f32, val);
+        init = linalg::FillOp::create(b, loc, val, empty).getResult(0);
+      } else {
+        init = linalg::GenericOp::create(
+                   b, loc, TypeRange{wideT}, ValueRange{init}, ValueRange{empty},
+                   ArrayRef<AffineMap>{idOut, idOut},
+                   SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     linalg::YieldOp::create(nb, l,
+                                             Value(arith::ExtFOp::create(nb, l, f32, a[0])));
+                   })
+                   .getResult(0);
+      }
+    }
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    AffineMap lMap = maps[0], rMap = maps[1], cMap = maps[2];
+    SmallVector<AffineMap> newMaps = {lMap, rMap, trn::tileutils::mxScaleMap(lMap),
+                                      trn::tileutils::mxScaleMap(rMap), cMap};
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()},
+        ValueRange{codes[0], codes[1], scales[0], scales[1]}, ValueRange{init}, newMaps, iters,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value x = arith::ScalingExtFOp::create(nb, l, f32, a[0], a[2], arith::FastMathFlagsAttr());
+          Value y = arith::ScalingExtFOp::create(nb, l, f32, a[1], a[3], arith::FastMathFlagsAttr());
+          Value p = arith::MulFOp::create(nb, l, x, y);
+          linalg::YieldOp::create(nb, l, Value(arith::AddFOp::create(nb, l, a[4], p)));
+        });
+    g->setAttr(trn::tileutils::kMxContractionAttr, b.getUnitAttr());
+    Value result = g.getResult(0);
+    if (narrow) {
+      Value empty = tensor::EmptyOp::create(b, loc, ct.getShape(), ct.getElementType());
+      result = linalg::GenericOp::create(
+                   b, loc, TypeRange{ct}, ValueRange{result}, ValueRange{empty},
+                   ArrayRef<AffineMap>{idOut, idOut},
+                   SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     linalg::YieldOp::create(
+                         nb, l, Value(arith::TruncFOp::create(nb, l, ct.getElementType(), a[0])));
+                   })
+                   .getResult(0);
+    }
+    op->getResult(0).replaceAllUsesWith(result);
+    op->erase();
+    return result;
+  }
+
+  /// Rewrites every contraction (in program order); returns their results.
+  FailureOr<SmallVector<Value>> run() {
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](Operation *op) {
+      if (isDeviceContraction(op))
+        ops.push_back(cast<linalg::LinalgOp>(op));
+    });
+    OpBuilder b(func.getContext());
+    SmallVector<Value> results;
+    for (linalg::LinalgOp op : ops) {
+      FailureOr<Value> r = rewrite(b, op);
+      if (failed(r))
+        return failure();
+      results.push_back(*r);
+    }
+    return results;
+  }
+};
+
 struct TrnQuantizePass : public trn::impl::TrnQuantizePassBase<TrnQuantizePass> {
   using TrnQuantizePassBase::TrnQuantizePassBase;
 
@@ -748,10 +1005,48 @@ struct TrnQuantizePass : public trn::impl::TrnQuantizePassBase<TrnQuantizePass> 
       }
     }
     if (isMx(*m)) {
-      module.emitError() << "--quant=" << mode
-                         << ": MX quantization is not implemented by trn-quantize yet "
-                            "(supported: none, bf16, fp8-e4m3, fp8-e5m2)";
-      return signalPassFailure();
+      if (activationScales == "static" || !activationAmax.empty()) {
+        module.emitError() << "--quant=" << mode
+                           << ": MX block scales are computed per 32 elements on the device; "
+                              "static (calibrated) activation scales apply to fp8-e4m3/fp8-e5m2 "
+                              "only";
+        return signalPassFailure();
+      }
+      if (calibrationOutputs) {
+        module.emitError() << "trn-quantize: calibration-outputs needs mode=none";
+        return signalPassFailure();
+      }
+      for (auto func : module.getOps<func::FuncOp>()) {
+        if (func.isExternal())
+          continue;
+        MxQuantizer mxq(func, *m);
+        SmallVector<Chain> chains; // one per contraction, for describe()
+        if (debugOutputs)
+          func.walk([&](Operation *op) {
+            if (isDeviceContraction(op)) {
+              Chain c;
+              c.ops.push_back(cast<linalg::LinalgOp>(op));
+              chains.push_back(c);
+            }
+          });
+        SmallVector<Attribute> descs;
+        for (const Chain &c : chains)
+          descs.push_back(StringAttr::get(module.getContext(), describe(c)));
+        FailureOr<SmallVector<Value>> outs = mxq.run();
+        if (failed(outs))
+          return signalPassFailure();
+        if (debugOutputs) {
+          func->setAttr("trnc.quant_ops", ArrayAttr::get(module.getContext(), descs));
+          if (!outs->empty())
+            appendResults(func, *outs, "quant.op");
+        }
+        SmallVector<Operation *> ops;
+        func.walk<WalkOrder::PostOrder>([&](Operation *op) { ops.push_back(op); });
+        for (Operation *op : llvm::reverse(ops))
+          if (isOpTriviallyDead(op))
+            op->erase();
+      }
+      return;
     }
 
     SmallVector<float> amax(activationAmax.begin(), activationAmax.end());

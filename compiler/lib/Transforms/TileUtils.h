@@ -31,9 +31,82 @@
 
 namespace mlir::trn::tileutils {
 
+/// Attributes of the OCP MX generics trn-quantize emits (docs/quantization.md):
+/// the scaled contraction, the block amax of an activation and its
+/// quantization (codes + E8M0 block scales), lowered to trn.matmul mode mx
+/// and trn.quantize_mx.
+inline constexpr llvm::StringLiteral kMxContractionAttr = "trnc.mx_contraction";
+inline constexpr llvm::StringLiteral kMxBlockAmaxAttr = "trnc.mx_block_amax";
+inline constexpr llvm::StringLiteral kMxQuantizeAttr = "trnc.mx_quantize";
+/// Contraction elements per MX scale (OCP MX v1.0 block size).
+inline constexpr int64_t kMxBlock = 32;
+
+/// The map (b.., k, x) -> (b.., k floordiv 32, x) of an MX scale operand
+/// whose data operand has `dataMap` (a projected permutation of rank >= 2).
+inline AffineMap mxScaleMap(AffineMap dataMap) {
+  SmallVector<AffineExpr> exprs(dataMap.getResults());
+  exprs[exprs.size() - 2] = exprs[exprs.size() - 2].floorDiv(kMxBlock);
+  return AffineMap::get(dataMap.getNumDims(), 0, exprs, dataMap.getContext());
+}
+
+/// OCP MX scaled contraction (trn-quantize --quant=mxfp8/mxfp4): a
+/// linalg.generic (b.., m, n, k) with inputs L[b.., k, m], R[b.., k, n]
+/// (FP8/FP4 codes), Ls[b.., k floordiv 32, m], Rs[b.., k floordiv 32, n]
+/// (f8E8M0FNU) and an f32 accumulator C[b.., m, n]; body
+/// C += scaling_extf(L, Ls) * scaling_extf(R, Rs).
+inline bool isMxContraction(linalg::LinalgOp op) {
+  auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!g || !g->hasAttr(kMxContractionAttr) || g.getNumDpsInputs() != 4 ||
+      g.getNumDpsInits() != 1)
+    return false;
+  unsigned n = g.getNumLoops();
+  if (n < 3 || g.getNumReductionLoops() != 1 ||
+      g.getIteratorTypesArray()[n - 1] != utils::IteratorType::reduction)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto map = [&](AffineExpr a, AffineExpr b) {
+    SmallVector<AffineExpr> e;
+    for (unsigned i = 0; i + 3 < n; ++i)
+      e.push_back(d(i));
+    e.push_back(a);
+    e.push_back(b);
+    return AffineMap::get(n, 0, e, ctx);
+  };
+  AffineExpr m = d(n - 3), nn = d(n - 2), k = d(n - 1);
+  SmallVector<AffineMap> want = {map(k, m), map(k, nn), map(k.floorDiv(kMxBlock), m),
+                                 map(k.floorDiv(kMxBlock), nn), map(m, nn)};
+  if (g.getIndexingMapsArray() != want)
+    return false;
+  for (unsigned i = 2; i < 4; ++i)
+    if (!isa<Float8E8M0FNUType>(getElementTypeOrSelf(g.getDpsInputs()[i].getType())))
+      return false;
+  return getElementTypeOrSelf(g.getDpsInits()[0].getType()).isF32();
+}
+
+/// The block-amax generic of an MX activation quantization:
+/// amax[b.., k floordiv 32, x] = max |v[b.., k, x]| (k a reduction).
+inline bool isMxBlockAmax(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  return g && g->hasAttr(kMxBlockAmaxAttr) && g.getNumDpsInputs() == 1 &&
+         g.getNumDpsInits() == 1;
+}
+
+/// The quantization generic of an MX activation: ins(v, amax), outs(codes,
+/// scales), codes[b.., k, x] and scales[b.., k floordiv 32, x] by the OCP MX
+/// rule along k (one trn.quantize_mx per [partitions, F] tile).
+inline bool isMxQuantize(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  return g && g->hasAttr(kMxQuantizeAttr) && g.getNumDpsInputs() == 2 &&
+         g.getNumDpsInits() == 2;
+}
+
 /// Device-form contraction: linalg.matmul / batch_matmul (or an equivalent
-/// generic) with maps (b.., m, n, k) -> [(b.., k, m), (b.., k, n), (b.., m, n)].
+/// generic) with maps (b.., m, n, k) -> [(b.., k, m), (b.., k, n), (b.., m, n)],
+/// or an MX scaled contraction (isMxContraction).
 inline bool isDeviceContraction(linalg::LinalgOp op) {
+  if (isMxContraction(op))
+    return true;
   if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::GenericOp>(op.getOperation()))
     return false;
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
@@ -71,7 +144,7 @@ inline int64_t matmulMaxN(const trnrt::Target &target) {
 /// permutation.
 inline bool isElementwiseGeneric(Operation *op) {
   auto g = dyn_cast<linalg::GenericOp>(op);
-  if (!g || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0)
+  if (!g || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 || isMxQuantize(op))
     return false;
   for (AffineMap m : g.getIndexingMapsArray())
     if (!m.isProjectedPermutation())
