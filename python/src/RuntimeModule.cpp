@@ -142,7 +142,7 @@ PyProgram unwrap(Expected<Program> p) {
 }
 
 py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::string &profile,
-              bool check) {
+              bool check, unsigned threads) {
   const Program &p = *self.program;
   std::vector<uint32_t> ins = p.inputIndices();
   if (py::len(inputs) != ins.size())
@@ -154,6 +154,7 @@ py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::stri
   RunOptions options;
   options.check = check;
   options.recordTrace = !profile.empty();
+  options.threads = threads;
   Expected<RunResult> result = Error{""};
   {
     py::gil_scoped_release release;
@@ -208,7 +209,8 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("num_instructions",
                              [](const PyProgram &self) { return self.program->numInstructions(); })
       .def("run", &run, py::arg("inputs"), py::arg("profile") = std::string(),
-           py::arg("check") = false,
+           py::arg("check") = false, py::arg("threads") = 0u,
            "Runs on the emulator; returns (outputs, stats_json, stats_table). With `profile`, "
-           "writes the Chrome trace-event JSON there.");
+           "writes the Chrome trace-event JSON there. `threads`: emulator threads (0 = all "
+           "cores, 1 = sequential; results do not depend on it).");
 }

@@ -178,6 +178,16 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         numSems = std::max(numSems, s + 1);
     }
   }
+  // Without the checkers, arithmetic runs after the timing loop in completion
+  // order, on several threads where footprints allow (Parallel.cpp); the
+  // checkers need the sequential interleaving and keep executing inline.
+  const bool data = !options.timingOnly;
+  const bool check = options.check && data;
+  const unsigned threads =
+      data && !check ? (options.threads ? options.threads : emu::defaultExecutorThreads()) : 1;
+  const bool deferred = threads > 1;
+  std::vector<emu::Box> qBoxes[kMaxQueues];
+  std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end
   std::vector<uint64_t> signalsPerSem(numSems, 0);
   std::vector<uint8_t> hbmWritten(program.tensors.size(), 0); // tensors some instruction writes
   RunStats stats;
@@ -189,12 +199,16 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     st.durations.resize(st.n);
     for (uint32_t i = 0; i < st.n; ++i) {
       const Instruction &inst = st.queue->instructions[i];
+      if (deferred)
+        qBoxBegin[qid].push_back(static_cast<uint32_t>(qBoxes[qid].size()));
       for (const emu::Operand &op : emu::operandsOf(inst)) {
         Walk w;
         if (auto err = emu::resolveWalk(*op.ap, *target, program, w))
           return Error{where(qid, i, inst) + ": " + op.role + ": " + *err};
         if (op.write && op.ap->space == MemSpace::HBM)
           hbmWritten[op.ap->tensor] = 1;
+        if (deferred)
+          qBoxes[qid].push_back(emu::footprintBox(*op.ap, w, op.write));
       }
       // DMA copies pay the semaphore trigger latency only when a semaphore
       // actually released them: priced when they start.
@@ -218,6 +232,8 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
       if (const auto *dma = std::get_if<DmaCopy>(&inst.body))
         stats.dmaBytes += dtypeBytes(dma->src.dtype, dma->src.numElements());
     }
+    if (deferred)
+      qBoxBegin[qid].push_back(static_cast<uint32_t>(qBoxes[qid].size()));
   }
   // Waits that no execution can ever satisfy.
   for (const QueueState &st : qs) {
@@ -241,8 +257,6 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   }
 
   // --- Memory -----------------------------------------------------------------
-  const bool data = !options.timingOnly;
-  const bool check = options.check && data;
   Memory mem;
   mem.target = target;
   mem.program = &program;
@@ -319,6 +333,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   VectorClock vc[kMaxQueues] = {};
   uint64_t incrementSeq = 0;
   double now = 0;
+  std::vector<std::pair<QueueId, uint32_t>> order; // completion order (deferred execution)
 
   auto fail = [&](QueueId q, uint32_t i, const std::string &msg) -> Expected<RunResult> {
     return Error{where(q, i, qs[q].queue->instructions[i]) + ": " + msg};
@@ -383,7 +398,9 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     const Instruction &inst = st.queue->instructions[idx];
     now = st.end;
 
-    if (data) {
+    if (deferred) {
+      order.emplace_back(q, idx);
+    } else if (data) {
       std::vector<emu::Operand> ops;
       if (check) {
         ops = emu::operandsOf(inst);
@@ -461,6 +478,18 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
             minObs[qa] = std::min(minObs[qa], vc[qo][qa]);
       races->retire(minObs);
     }
+  }
+
+  // --- Deferred arithmetic (before the deadlock check, as inline execution) ---
+  if (deferred) {
+    std::vector<emu::OrderedTask> tasks;
+    tasks.reserve(order.size());
+    for (const auto &[q, i] : order) {
+      const uint32_t b = qBoxBegin[q][i], e = qBoxBegin[q][i + 1];
+      tasks.push_back({&qs[q].queue->instructions[i], qBoxes[q].data() + b, e - b});
+    }
+    if (auto err = emu::executeOrdered(mem, tasks, threads))
+      return fail(order[err->first].first, order[err->first].second, err->second);
   }
 
   // --- Deadlock ---------------------------------------------------------------

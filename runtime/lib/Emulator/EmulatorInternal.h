@@ -180,6 +180,35 @@ private:
   std::vector<uint8_t> raw_, tmp_;
 };
 
+/// A conservative footprint of one operand: memory (0 SBUF, 1 PSUM, 2 + t
+/// HBM tensor t), partitions [p0, p1) and bytes [lo, hi) of each row (HBM:
+/// of the tensor). Every byte the operand touches lies inside.
+struct Box {
+  uint32_t space = 0;
+  uint32_t p0 = 0, p1 = 0;
+  int64_t lo = 0, hi = 0;
+  bool write = false;
+};
+Box footprintBox(const AccessPattern &ap, const Walk &w, bool write);
+/// Whether some box of `a` and some box of `b` overlap with at least one write.
+bool boxesConflict(const Box *a, size_t na, const Box *b, size_t nb);
+
+/// One instruction of a sequential execution order, with its footprint.
+struct OrderedTask {
+  const Instruction *inst = nullptr;
+  const Box *boxes = nullptr;
+  uint32_t numBoxes = 0;
+};
+/// Executes `tasks` with the memory effects of running them one after the
+/// other in order, on `threads` threads (Parallel.cpp): conflicting
+/// instructions run in order, others concurrently. Returns the first failing
+/// task in order (index, message), exactly as the sequential run would.
+std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
+                                                             const std::vector<OrderedTask> &tasks,
+                                                             unsigned threads);
+/// Threads for executeOrdered: the TBB arena's concurrency (1 = sequential).
+unsigned defaultExecutorThreads();
+
 /// Human-readable "sbuf p[0:128] bytes [a,b)" / "hbm 'x' bytes [a,b)" for an AP.
 std::string describeFootprint(const AccessPattern &ap, const Walk &w, const Program &program);
 

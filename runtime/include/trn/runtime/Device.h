@@ -62,6 +62,10 @@ struct RunOptions {
   bool check = false;
   /// Record a per-instruction trace for the profile.
   bool recordTrace = false;
+  /// Emulator threads for the arithmetic: 0 = the TBB arena's concurrency,
+  /// 1 = sequential. Results never depend on it (the checkers always run
+  /// sequentially).
+  unsigned threads = 0;
 };
 
 /// One executed instruction in the modeled timeline.

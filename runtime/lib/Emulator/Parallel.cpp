@@ -1,0 +1,193 @@
+//===- Parallel.cpp - Dependency-respecting parallel functional execution --===//
+//
+// The event loop decides *when* instructions complete (the timing model);
+// the arithmetic does not depend on it. Without the checkers, the emulator
+// records the completion order and hands it here: instruction j must run
+// after every earlier instruction i (in that order) whose footprint conflicts
+// with j's (i writes what j reads or writes, or reads what j writes). Any
+// execution respecting those edges produces exactly the memory of the
+// sequential run in completion order, whatever the threads do: results are
+// deterministic and identical to the sequential executor.
+//
+// Footprints are conservative boxes (memory, partition range, byte range of a
+// row); a false overlap only costs parallelism. The dependency graph is built
+// over a sliding window of the order (admission compares against the window's
+// unfinished instructions only, so the cost is linear in program size).
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmulatorInternal.h"
+
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <thread>
+
+namespace trnrt {
+namespace emu {
+
+namespace {
+int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+} // namespace
+
+Box footprintBox(const AccessPattern &ap, const Walk &w, bool write) {
+  Box b;
+  b.write = write;
+  int64_t lo, hi; // in units
+  if (ap.space == MemSpace::HBM) {
+    b.space = 2 + ap.tensor;
+    b.p0 = 0;
+    b.p1 = 1;
+    const int64_t last = w.pitch * static_cast<int64_t>(w.P - 1);
+    lo = w.base + std::min<int64_t>(0, last) + w.lo;
+    hi = w.base + std::max<int64_t>(0, last) + w.hi;
+  } else {
+    b.space = ap.space == MemSpace::SBUF ? 0 : 1;
+    b.p0 = ap.startPartition;
+    b.p1 = ap.startPartition + w.P;
+    const int64_t start = w.base - static_cast<int64_t>(ap.startPartition) * w.pitch;
+    lo = start + w.lo;
+    hi = start + w.hi;
+  }
+  const int64_t upb = w.nibble ? 2 : 1; // a nibble write touches its whole byte
+  b.lo = floorDiv(lo, upb);
+  b.hi = ceilDiv(hi, upb);
+  return b;
+}
+
+bool boxesConflict(const Box *a, size_t na, const Box *b, size_t nb) {
+  for (size_t i = 0; i < na; ++i)
+    for (size_t j = 0; j < nb; ++j) {
+      const Box &x = a[i], &y = b[j];
+      if ((x.write || y.write) && x.space == y.space && x.p0 < y.p1 && y.p0 < x.p1 &&
+          x.lo < y.hi && y.lo < x.hi)
+        return true;
+    }
+  return false;
+}
+
+unsigned defaultExecutorThreads() {
+  const int n = tbb::this_task_arena::max_concurrency();
+  return n > 1 ? static_cast<unsigned>(n) : 1u;
+}
+
+std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
+                                                             const std::vector<OrderedTask> &tasks,
+                                                             unsigned threads) {
+  const size_t n = tasks.size();
+  if (threads <= 1 || n < 2) {
+    Executor exec(m);
+    for (size_t i = 0; i < n; ++i)
+      if (auto err = exec.execute(*tasks[i].inst))
+        return std::make_pair(i, *err);
+    return std::nullopt;
+  }
+
+  // Window of admitted instructions [front, next): remaining[i] counts its
+  // unfinished predecessors; it is ready at 0.
+  constexpr size_t kWindow = 128;
+  std::vector<uint32_t> remaining(n, 0);
+  std::vector<std::vector<uint32_t>> dependents(n);
+  std::vector<uint8_t> done(n, 0);
+  std::vector<std::optional<std::string>> errors(n);
+  std::vector<size_t> ready; // min-heap of indices: earliest first
+  size_t front = 0, next = 0, finished = 0, firstError = n;
+  std::mutex mu;
+  std::condition_variable cv;
+
+  auto admit = [&] { // under mu
+    while (next < n && next - front < kWindow) {
+      const OrderedTask &t = tasks[next];
+      uint32_t deps = 0;
+      for (size_t i = front; i < next; ++i) {
+        if (done[i])
+          continue;
+        const OrderedTask &u = tasks[i];
+        if (boxesConflict(u.boxes, u.numBoxes, t.boxes, t.numBoxes)) {
+          dependents[i].push_back(static_cast<uint32_t>(next));
+          ++deps;
+        }
+      }
+      remaining[next] = deps;
+      if (deps == 0) {
+        ready.push_back(next);
+        std::push_heap(ready.begin(), ready.end(), std::greater<size_t>());
+      }
+      ++next;
+    }
+  };
+
+  auto worker = [&] {
+    Executor exec(m);
+    std::unique_lock<std::mutex> lk(mu);
+    for (;;) {
+      if (finished == n)
+        return;
+      if (ready.empty()) {
+        cv.wait(lk);
+        continue;
+      }
+      std::pop_heap(ready.begin(), ready.end(), std::greater<size_t>());
+      const size_t i = ready.back();
+      ready.pop_back();
+      // After a failure only earlier instructions matter (the run reports the
+      // first failing one in order); later ones are skipped.
+      const bool skip = i > firstError;
+      lk.unlock();
+      std::optional<std::string> err;
+      if (!skip) {
+        try {
+          err = exec.execute(*tasks[i].inst);
+        } catch (const std::bad_alloc &) {
+          err = "out of host memory";
+        } catch (const std::exception &e) {
+          err = e.what();
+        }
+      }
+      lk.lock();
+      if (err) {
+        errors[i] = std::move(err);
+        firstError = std::min(firstError, i);
+      }
+      done[i] = 1;
+      ++finished;
+      for (uint32_t d : dependents[i])
+        if (--remaining[d] == 0) {
+          ready.push_back(d);
+          std::push_heap(ready.begin(), ready.end(), std::greater<size_t>());
+        }
+      while (front < next && done[front])
+        ++front;
+      admit();
+      cv.notify_all();
+    }
+  };
+
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    admit();
+  }
+  std::vector<std::thread> pool;
+  std::exception_ptr spawnError;
+  try {
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back(worker);
+  } catch (...) { // no threads available: the calling thread does all the work
+    spawnError = std::current_exception();
+  }
+  worker();
+  for (std::thread &t : pool)
+    t.join();
+  (void)spawnError;
+  if (firstError < n)
+    return std::make_pair(firstError, *errors[firstError]);
+  return std::nullopt;
+}
+
+} // namespace emu
+} // namespace trnrt
