@@ -190,6 +190,14 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end
   std::vector<uint64_t> signalsPerSem(numSems, 0);
   std::vector<uint8_t> hbmWritten(program.tensors.size(), 0); // tensors some instruction writes
+  // Bounding boxes of everything written (zeroed when the buffers are recycled).
+  emu::Box onChipWritten[2];
+  for (emu::Box &b : onChipWritten) {
+    b.p0 = UINT32_MAX;
+    b.lo = INT64_MAX;
+  }
+  std::vector<std::pair<int64_t, int64_t>> hbmWrittenBytes(program.tensors.size(),
+                                                           {INT64_MAX, INT64_MIN});
   RunStats stats;
   double peakNormalisedNs = 0; // sum over matmuls of flops / peak(path)
   for (QueueState &st : qs) {
@@ -205,10 +213,22 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         Walk w;
         if (auto err = emu::resolveWalk(*op.ap, *target, program, w))
           return Error{where(qid, i, inst) + ": " + op.role + ": " + *err};
-        if (op.write && op.ap->space == MemSpace::HBM)
-          hbmWritten[op.ap->tensor] = 1;
+        const emu::Box box = emu::footprintBox(*op.ap, w, op.write);
+        if (op.write) {
+          if (op.ap->space == MemSpace::HBM) {
+            hbmWritten[op.ap->tensor] = 1;
+            auto &r = hbmWrittenBytes[op.ap->tensor];
+            r = {std::min(r.first, box.lo), std::max(r.second, box.hi)};
+          } else {
+            emu::Box &u = onChipWritten[op.ap->space == MemSpace::SBUF ? 0 : 1];
+            u.p0 = std::min(u.p0, box.p0);
+            u.p1 = std::max(u.p1, box.p1);
+            u.lo = std::min(u.lo, box.lo);
+            u.hi = std::max(u.hi, box.hi);
+          }
+        }
         if (deferred)
-          qBoxes[qid].push_back(emu::footprintBox(*op.ap, w, op.write));
+          qBoxes[qid].push_back(box);
       }
       // DMA copies pay the semaphore trigger latency only when a semaphore
       // actually released them: priced when they start.
@@ -266,12 +286,23 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   if (data) {
     mem.sbuf.allocate(mem.sbufPitch * target->numPartitions);
     mem.psum.allocate(mem.psumPitch * target->numPartitions);
+    auto markOnChip = [](emu::ZeroBuffer &b, const emu::Box &u, uint64_t pitch) {
+      if (u.p0 < u.p1)
+        b.markDirty(u.p0 * pitch + static_cast<uint64_t>(u.lo), static_cast<size_t>(u.hi - u.lo),
+                    pitch, u.p1 - u.p0);
+      else
+        b.markDirty(0, 0);
+    };
+    markOnChip(mem.sbuf, onChipWritten[0], mem.sbufPitch);
+    markOnChip(mem.psum, onChipWritten[1], mem.psumPitch);
     const size_t T = program.tensors.size();
     mem.hbm.assign(T, nullptr);
     mem.hbmOwned.resize(T);
     if (check) {
       mem.sbufInit.allocate(mem.sbuf.size());
       mem.psumInit.allocate(mem.psum.size());
+      markOnChip(mem.sbufInit, onChipWritten[0], mem.sbufPitch); // shadows: written alike
+      markOnChip(mem.psumInit, onChipWritten[1], mem.psumPitch);
       mem.hbmInit.resize(T);
     }
     // Scratch tensors share one lazily zeroed arena (64-byte aligned slots).
@@ -282,7 +313,12 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         arenaOffset[t] = arenaBytes;
         arenaBytes += (program.tensors[t].byteSize() + 63) / 64 * 64;
       }
-    mem.hbmArena.allocate(arenaBytes);
+    mem.hbmArena.allocate(arenaBytes, /*hugePages=*/true);
+    mem.hbmArena.markDirty(0, 0);
+    for (size_t t = 0; t < T; ++t)
+      if (program.tensors[t].kind == TensorKind::Scratch && hbmWritten[t])
+        mem.hbmArena.markDirty(arenaOffset[t] + hbmWrittenBytes[t].first,
+                               hbmWrittenBytes[t].second - hbmWrittenBytes[t].first);
     size_t nextInput = 0;
     for (size_t t = 0; t < T; ++t) {
       const TensorDecl &d = program.tensors[t];

@@ -27,25 +27,37 @@
 namespace trnrt {
 namespace emu {
 
-/// A zero-filled byte buffer whose pages are zeroed on first touch, so
-/// untouched SBUF/PSUM/scratch costs nothing. Large buffers are anonymous
-/// mappings that ask for transparent huge pages: a run touches tens of MiB of
-/// scratch, and 4 KiB page faults then cost more than the copies themselves.
+/// A zero-filled byte buffer. Large ones are anonymous mappings (pages zeroed
+/// on first touch, so untouched SBUF/PSUM costs nothing) that are recycled
+/// through a small process-wide pool: a run registers what it may write
+/// (markDirty), release zeroes exactly that, and the next run of a program
+/// gets a zero buffer without paying page faults again (4 KiB faults cost
+/// more than the copies of a typical run). Scratch asks for transparent huge
+/// pages; a sparse buffer (SBUF rows) would have every touched 2 MiB zeroed.
 class ZeroBuffer {
 public:
   ZeroBuffer() = default;
   ZeroBuffer(const ZeroBuffer &) = delete;
   ZeroBuffer &operator=(const ZeroBuffer &) = delete;
   ~ZeroBuffer() { release(); }
-  void allocate(size_t n);
+  void allocate(size_t n, bool hugePages = false);
+  /// Bytes [off + i * stride, + len) for i < count may become non-zero.
+  /// Only a buffer marked at least once (an empty range counts) is recycled;
+  /// its marks must cover every byte written.
+  void markDirty(size_t off, size_t len, size_t stride = 0, size_t count = 1);
   uint8_t *data() { return ptr_; }
   const uint8_t *data() const { return ptr_; }
   size_t size() const { return size_; }
 
 private:
+  struct Dirty {
+    size_t off, len, stride, count;
+  };
   void release();
   uint8_t *ptr_ = nullptr, *base_ = nullptr; // base_: start of the mapping
   size_t size_ = 0, mapped_ = 0;              // mapped_ > 0: from mmap
+  bool huge_ = false, recycle_ = false;
+  std::vector<Dirty> dirty_;
 };
 
 /// The device memories of one run. `hbm[t]` is the bytes of program tensor t:
@@ -135,6 +147,11 @@ void scatterF32(const Walk &w, const float *in, std::vector<uint8_t> &tmp);
 /// walk's dtype layout (FP4: two per byte, element i in nibble i).
 void gatherRaw(const Walk &w, uint8_t *out);
 void scatterRaw(const Walk &w, const uint8_t *in);
+
+/// A raw copy of `s` into `d` (same element count, element order) as one
+/// memcpy per pair of contiguous runs, when both innermost dims are dense and
+/// the two do not overlap. Returns false (nothing copied) otherwise.
+bool copyDenseRuns(const Walk &s, const Walk &d);
 
 /// The first byte of `w` whose shadow is 0, as (row, absolute byte), if any.
 std::optional<std::pair<uint32_t, uint64_t>> firstUninitialised(const Walk &w);

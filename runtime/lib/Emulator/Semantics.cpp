@@ -129,6 +129,34 @@ inline bool alignedF32(const Walk &w) {
          reinterpret_cast<uintptr_t>(w.mem + w.base) % 4 == 0;
 }
 
+/// Direct row access (the element-wise fast paths): every row is one
+/// contiguous run of whole elements, and distinct rows do not overlap.
+inline bool directRows(const Walk &w) {
+  return !w.nibble && w.contiguous() &&
+         (w.P == 1 || static_cast<uint64_t>(std::abs(w.pitch)) >= w.E * w.eb);
+}
+inline bool directF32(const Walk &w) { return directRows(w) && alignedF32(w); }
+template <typename T = float> inline T *rowPtr(const Walk &w, uint32_t p) {
+  return reinterpret_cast<T *>(w.mem + w.base + static_cast<int64_t>(p) * w.pitch);
+}
+/// Bytes [lo, hi) of the memory `w.mem` that a direct-row walk spans.
+inline std::pair<int64_t, int64_t> rowSpan(const Walk &w) {
+  const int64_t last = w.pitch * static_cast<int64_t>(w.P - 1);
+  return {w.base + std::min<int64_t>(0, last),
+          w.base + std::max<int64_t>(0, last) + static_cast<int64_t>(w.E * w.eb)};
+}
+/// Whether element-wise processing row by row, in place, gives the same
+/// result as reading `src` completely before writing `dst`: the operands
+/// are either the very same elements or share no byte.
+inline bool rowwiseSafe(const Walk &src, const Walk &dst) {
+  if (src.mem != dst.mem)
+    return true;
+  if (src.base == dst.base && src.pitch == dst.pitch && src.eb == dst.eb)
+    return true;
+  const auto a = rowSpan(src), b = rowSpan(dst);
+  return a.second <= b.first || b.second <= a.first;
+}
+
 template <typename T> T *grow(std::vector<T> &v, size_t n) {
   if (v.size() < n)
     v.resize(n);
@@ -231,6 +259,8 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
     }
     return std::nullopt;
   }
+  if (copyDenseRuns(s, d))
+    return std::nullopt;
   // General case: read everything, then write (memmove semantics).
   uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);
   gatherRaw(s, buf);
@@ -362,6 +392,37 @@ std::optional<std::string> Executor::activation(const Activation &op) {
   const uint64_t E = s.E;
   TRY(scalarColumn(op.scale, P, f1_, "scale"));
   TRY(scalarColumn(op.bias, P, f2_, "bias"));
+  if (directF32(s) && directF32(d) && rowwiseSafe(s, d)) {
+    std::optional<Walk> a;
+    if (op.accumDst) {
+      a = walk(*op.accumDst);
+      if (a->P != P || a->E != 1)
+        return "accum_dst " + shapeStr(a->P, a->E) + " must be a [" + std::to_string(P) +
+               ", 1] column";
+    }
+    const float *scale = f1_.data(), *bias = f2_.data();
+    float *acc = a ? grow(f3_, P) : nullptr;
+    dispatchAct(op.func, [&](auto f) {
+      for (uint32_t p = 0; p < P; ++p) {
+        const float *in = rowPtr(s, p);
+        float *out = rowPtr(d, p);
+        const float sc = scale[p], bi = bias[p];
+        for (uint64_t e = 0; e < E; ++e) {
+          const float prod = in[e] * sc; // rounded product, then rounded sum
+          out[e] = f(prod + bi);
+        }
+        if (acc) {
+          float sum = -0.0f; // as the general path: the row's values in order
+          for (uint64_t e = 0; e < E; ++e)
+            sum += out[e];
+          acc[p] = sum;
+        }
+      }
+    });
+    if (a)
+      scatterF32(*a, acc, tmp_); // after dst, as the general path
+    return std::nullopt;
+  }
   float *x = grow(f0_, P * E);
   gatherF32(s, x, tmp_);
   const float *scale = f1_.data(), *bias = f2_.data();
@@ -406,6 +467,17 @@ std::optional<std::string> Executor::tensorTensor(const TensorTensor &op) {
   Walk a = walk(op.in0), b = walk(op.in1), d = walk(op.dst);
   TRY(sameShape(a, "in0", b, "in1"));
   TRY(sameShape(d, "dst", a, "in0"));
+  if (directF32(a) && directF32(b) && directF32(d) && rowwiseSafe(a, d) && rowwiseSafe(b, d)) {
+    dispatchAlu(op.op, [&](auto f) {
+      for (uint32_t p = 0; p < d.P; ++p) {
+        const float *x = rowPtr(a, p), *y = rowPtr(b, p);
+        float *o = rowPtr(d, p);
+        for (uint64_t e = 0; e < d.E; ++e)
+          o[e] = f(x[e], y[e]);
+      }
+    });
+    return std::nullopt;
+  }
   const uint64_t n = static_cast<uint64_t>(a.P) * a.E;
   float *x = grow(f0_, n), *y = grow(f1_, n);
   gatherF32(a, x, tmp_);
@@ -423,6 +495,38 @@ std::optional<std::string> Executor::tensorScalar(const TensorScalar &op) {
   TRY(sameShape(d, "dst", s, "src"));
   const uint32_t P = s.P;
   const uint64_t E = s.E;
+  if (directF32(s) && directF32(d) && rowwiseSafe(s, d)) {
+    // Stage 0 reads src and writes dst; stage 1 works on dst in place.
+    if (op.op0 != AluOp::Bypass)
+      TRY(scalarColumn(op.scalar0, P, f1_, "scalar0"));
+    if (op.op1 != AluOp::Bypass)
+      TRY(scalarColumn(op.scalar1, P, f2_, "scalar1"));
+    bool fromSrc = true;
+    auto run = [&](AluOp aop, const std::vector<float> &col, bool reverse) {
+      if (aop == AluOp::Bypass)
+        return;
+      dispatchAlu(aop, [&](auto f) {
+        for (uint32_t p = 0; p < P; ++p) {
+          const float *in = fromSrc ? rowPtr(s, p) : rowPtr(d, p);
+          float *out = rowPtr(d, p);
+          const float c = col[p];
+          if (reverse)
+            for (uint64_t e = 0; e < E; ++e)
+              out[e] = f(c, in[e]);
+          else
+            for (uint64_t e = 0; e < E; ++e)
+              out[e] = f(in[e], c);
+        }
+      });
+      fromSrc = false;
+    };
+    run(op.op0, f1_, op.reverse0);
+    run(op.op1, f2_, op.reverse1);
+    if (fromSrc) // both stages bypass: a copy
+      for (uint32_t p = 0; p < P; ++p)
+        std::memmove(rowPtr(d, p), rowPtr(s, p), E * sizeof(float));
+    return std::nullopt;
+  }
   float *x = grow(f0_, static_cast<uint64_t>(P) * E);
   gatherF32(s, x, tmp_);
   auto stage = [&](AluOp aop, const ScalarOperand &sop, bool reverse,
@@ -470,11 +574,14 @@ std::optional<std::string> Executor::tensorReduce(const TensorReduce &op) {
   }
   uint64_t sz[kMaxFreeDims] = {1, 1, 1, 1}, ost[kMaxFreeDims] = {0, 0, 0, 0};
   uint64_t keptElems = 1;
+  // The AP's dims fill the last `rank` loop levels (leading levels have size
+  // 1), so its innermost dim is the innermost loop.
+  const int pad = static_cast<int>(kMaxFreeDims) - static_cast<int>(ap.rank);
   for (int k = static_cast<int>(ap.rank) - 1; k >= 0; --k) {
-    sz[k] = ap.sizes[k];
+    sz[pad + k] = ap.sizes[k];
     if (!((op.axisMask >> k) & 1)) {
-      ost[k] = keptElems;
-      keptElems *= sz[k];
+      ost[pad + k] = keptElems;
+      keptElems *= sz[pad + k];
     }
   }
   if (d.P != s.P || d.E != keptElems)
@@ -495,6 +602,13 @@ std::optional<std::string> Executor::tensorReduce(const TensorReduce &op) {
         for (uint64_t i1 = 0; i1 < sz[1]; ++i1)
           for (uint64_t i2 = 0; i2 < sz[2]; ++i2) {
             float *ob = o + i0 * ost[0] + i1 * ost[1] + i2 * ost[2];
+            if (ost[3] == 0) { // innermost dim reduced: same order, in a register
+              float acc = *ob;
+              for (uint64_t i3 = 0; i3 < sz[3]; ++i3, ++j)
+                acc = f(acc, row[j]);
+              *ob = acc;
+              continue;
+            }
             for (uint64_t i3 = 0; i3 < sz[3]; ++i3, ++j)
               ob[i3 * ost[3]] = f(ob[i3 * ost[3]], row[j]);
           }
@@ -524,6 +638,11 @@ std::optional<std::string> Executor::tensorCopy(const TensorCopy &op) {
   TRY(sameShape(d, "dst", s, "src"));
   const uint64_t n = static_cast<uint64_t>(s.P) * s.E;
   if (s.dtype == d.dtype) { // bit-exact copy (keeps NaN payloads and integers > 2^24)
+    if (directRows(s) && directRows(d) && rowwiseSafe(s, d)) {
+      for (uint32_t p = 0; p < s.P; ++p)
+        std::memmove(rowPtr<uint8_t>(d, p), rowPtr<uint8_t>(s, p), s.E * s.eb);
+      return std::nullopt;
+    }
     uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);
     gatherRaw(s, buf);
     scatterRaw(d, buf);

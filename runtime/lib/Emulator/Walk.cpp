@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <sstream>
 
@@ -133,22 +134,55 @@ inline bool runIsDense(const Walk &w, int64_t s) {
 
 } // namespace
 
-void ZeroBuffer::allocate(size_t n) {
+namespace {
+/// Mappings kept for reuse, all zero. Bounded so an idle process holds at
+/// most kPoolBytes.
+struct Mapping {
+  uint8_t *base;
+  size_t len;
+  bool huge;
+};
+std::mutex gPoolMutex;
+std::vector<Mapping> gPool;
+constexpr size_t kPoolEntries = 8, kPoolBytes = size_t(512) << 20;
+} // namespace
+
+void ZeroBuffer::allocate(size_t n, bool hugePages) {
   release();
-  constexpr size_t kHuge = size_t(2) << 20;
-  if (n >= kHuge) {
-    // One extra huge page so the buffer can start on a huge-page boundary.
-    const size_t len = (n + kHuge - 1) / kHuge * kHuge + kHuge;
-    void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-      throw std::bad_alloc();
+  // mmap directly, not calloc: after freeing one large block glibc raises its
+  // mmap threshold and calloc then memsets a reused heap block.
+  constexpr size_t kMapMin = size_t(64) << 10, kHuge = size_t(2) << 20;
+  if (n >= kMapMin) {
+    // With huge pages: one extra so the buffer can start on a 2 MiB boundary.
+    const size_t align = hugePages ? kHuge : 4096;
+    const size_t len = (n + align - 1) / align * align + (hugePages ? kHuge : 0);
+    void *p = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(gPoolMutex);
+      for (size_t i = 0; i < gPool.size(); ++i)
+        if (gPool[i].len == len && gPool[i].huge == hugePages) {
+          p = gPool[i].base;
+          gPool.erase(gPool.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+    }
+    if (!p) {
+      p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+      if (hugePages) // advisory: 4 KiB pages work too
+        madvise(p, len, MADV_HUGEPAGE);
+#endif
+    }
     base_ = static_cast<uint8_t *>(p);
     mapped_ = len;
-    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    ptr_ = base_ + ((a + kHuge - 1) / kHuge * kHuge - a);
-#ifdef MADV_HUGEPAGE
-    madvise(ptr_, len - kHuge, MADV_HUGEPAGE); // advisory: 4 KiB pages work too
-#endif
+    huge_ = hugePages;
+    ptr_ = base_;
+    if (hugePages) {
+      const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+      ptr_ = base_ + ((a + kHuge - 1) / kHuge * kHuge - a);
+    }
   } else {
     ptr_ = static_cast<uint8_t *>(std::calloc(n ? n : 1, 1));
     if (!ptr_)
@@ -157,13 +191,44 @@ void ZeroBuffer::allocate(size_t n) {
   size_ = n;
 }
 
+void ZeroBuffer::markDirty(size_t off, size_t len, size_t stride, size_t count) {
+  recycle_ = true;
+  if (!len || !count)
+    return;
+  if (off + (count - 1) * stride + len > size_) { // never expected: zero it all
+    off = 0;
+    len = size_;
+    count = 1;
+  }
+  dirty_.push_back({off, len, stride, count});
+}
+
 void ZeroBuffer::release() {
-  if (mapped_)
-    munmap(base_, mapped_);
-  else
+  if (mapped_) {
+    bool keep = false;
+    if (recycle_) {
+      std::lock_guard<std::mutex> lk(gPoolMutex);
+      size_t bytes = mapped_;
+      for (const Mapping &m : gPool)
+        bytes += m.len;
+      keep = gPool.size() < kPoolEntries && bytes <= kPoolBytes;
+    }
+    if (keep) {
+      for (const Dirty &d : dirty_)
+        for (size_t i = 0; i < d.count; ++i)
+          std::memset(ptr_ + d.off + i * d.stride, 0, d.len);
+      std::lock_guard<std::mutex> lk(gPoolMutex);
+      gPool.push_back({base_, mapped_, huge_});
+    } else {
+      munmap(base_, mapped_);
+    }
+  } else {
     std::free(ptr_);
+  }
   ptr_ = base_ = nullptr;
   size_ = mapped_ = 0;
+  dirty_.clear();
+  recycle_ = false;
 }
 
 std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &target,
@@ -374,6 +439,76 @@ void scatterRaw(const Walk &w, const uint8_t *in) {
       scatterBytes(w.mem + off, s, n, w.eb, in + (rowPos + pos) * w.eb);
     });
   }
+}
+
+namespace {
+/// Walks the contiguous runs of a walk whose innermost dim is dense, in
+/// element order across rows; `at`/`left` are the current run's unit offset
+/// and remaining elements.
+struct RunCursor {
+  const Walk &w;
+  uint32_t p = 0;
+  int64_t idx[kMaxFreeDims] = {0, 0, 0, 0};
+  int64_t at = 0, left = 0;
+  explicit RunCursor(const Walk &walk) : w(walk) { startRow(0); }
+  void startRow(uint32_t row) {
+    p = row;
+    std::fill(idx, idx + kMaxFreeDims, 0);
+    at = w.base + static_cast<int64_t>(p) * w.pitch;
+    left = w.size[w.nd - 1];
+  }
+  void advance(int64_t n) {
+    at += n * static_cast<int64_t>(w.eb);
+    if ((left -= n) > 0)
+      return;
+    int k = w.nd - 2;
+    for (; k >= 0; --k) {
+      if (++idx[k] < w.size[k])
+        break;
+      idx[k] = 0;
+    }
+    if (k < 0) {
+      if (p + 1 < w.P)
+        startRow(p + 1);
+      return;
+    }
+    at = w.base + static_cast<int64_t>(p) * w.pitch;
+    for (int j = 0; j + 1 < w.nd; ++j)
+      at += idx[j] * w.stride[j];
+    left = w.size[w.nd - 1];
+  }
+};
+
+/// Units [lo, hi) of the memory a walk may touch.
+std::pair<int64_t, int64_t> walkSpan(const Walk &w) {
+  const int64_t last = w.pitch * static_cast<int64_t>(w.P - 1);
+  return {w.base + std::min<int64_t>(0, last) + w.lo, w.base + std::max<int64_t>(0, last) + w.hi};
+}
+} // namespace
+
+bool copyDenseRuns(const Walk &s, const Walk &d) {
+  if (s.nibble || d.nibble || s.eb != d.eb || s.stride[s.nd - 1] != s.eb ||
+      d.stride[d.nd - 1] != d.eb)
+    return false;
+  const uint64_t total = static_cast<uint64_t>(s.P) * s.E;
+  if (total != static_cast<uint64_t>(d.P) * d.E)
+    return false;
+  if (s.mem == d.mem) { // read-all-then-write semantics: only without overlap
+    const auto a = walkSpan(s), b = walkSpan(d);
+    if (!(a.second <= b.first || b.second <= a.first))
+      return false;
+  }
+  // A destination element written twice (overlapping rows or a zero stride)
+  // keeps the last write, as in the general path: the order is the same.
+  RunCursor rs(s), rd(d);
+  for (uint64_t done = 0; done < total;) {
+    const int64_t n = std::min(rs.left, rd.left);
+    std::memcpy(d.mem + rd.at, s.mem + rs.at, static_cast<size_t>(n) * s.eb);
+    rs.advance(n);
+    rd.advance(n);
+    done += static_cast<uint64_t>(n);
+  }
+  return true;
 }
 
 std::optional<std::pair<uint32_t, uint64_t>> firstUninitialised(const Walk &w) {
