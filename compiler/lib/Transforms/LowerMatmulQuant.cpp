@@ -70,32 +70,44 @@ FailureOr<MxTiles> mlir::trn::lower::stageMx(TileEmitter &e, Value data, Value s
   auto stage = [&](Value src, Value tile, int64_t start, int64_t limit, int64_t parts,
                    float pad) -> LogicalResult {
     bool partial = start + rows * parts > limit;
-    if (partial) {
-      if (isa<Float4E2M1FNType>(elem) && src == data)
-        return e.op->emitOpError("MXFP4 operand needs K padding on the device (K = ")
-               << K << "), which FP4 tiles cannot get; trn-quantize stores such weights as "
-                       "MXFP8",
-               failure();
+    // FP4 cannot be written on the device (no memset): the padding rows of
+    // an FP4 tile are filled with copies of real (finite) rows instead; the
+    // other operand's padding rows are zero (trn-quantize never pairs two
+    // FP4 operands that need padding), so their products vanish.
+    bool fillWithData = partial && isa<Float4E2M1FNType>(elem) && src == data;
+    if (partial && !fillWithData)
       e.memset(pad, tile);
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t s = start + r * parts;
-      int64_t cnt = std::min(parts, limit - s);
-      if (cnt <= 0)
-        break;
+    // DMA of rows [s, s + cnt) of src into partitions [p0, p0 + cnt) of row r.
+    auto copyRows = [&](int64_t r, int64_t p0, int64_t s, int64_t cnt) -> LogicalResult {
       SmallVector<AccessDim> dims(batchDims.begin(), batchDims.end());
       dims.push_back({kDim, s, cnt});
       dims.push_back({kDim + 1, f0, fc});
       FailureOr<Value> view = e.hbmAccess(src, dims);
       if (failed(view))
         return failure();
-      SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(0), e.b.getIndexAttr(r),
+      SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r),
                                            e.b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(cnt), e.b.getIndexAttr(1),
                                          e.b.getIndexAttr(fc)};
       SmallVector<OpFoldResult> strides(3, e.b.getIndexAttr(1));
       Value row = memref::SubViewOp::create(e.b, e.loc, tile, offsets, sizes, strides);
       e.dma(*view, row);
+      return success();
+    };
+    if (fillWithData && limit < parts)
+      return e.op->emitOpError("MXFP4 operand with K = ")
+             << limit << " < " << parts
+             << " cannot be padded on the device; trn-quantize stores it as MXFP8",
+             failure();
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t s = start + r * parts;
+      int64_t cnt = std::clamp<int64_t>(limit - s, 0, parts);
+      // A whole row of real data first (accesses start at partition 0, the
+      // start-partition rule), then the row's own data over it.
+      if (fillWithData && cnt < parts && failed(copyRows(r, 0, 0, parts)))
+        return failure();
+      if (cnt > 0 && failed(copyRows(r, 0, s, cnt)))
+        return failure();
     }
     return success();
   };

@@ -32,7 +32,9 @@ void matmulInMode(TileEmitter &e, Value stationary, Value moving, Value dst, boo
 /// [partitions, 4, fc] (k = k0 + row * partitions + p) and E8M0 scales
 /// [partitions / 32, 4, fc] (the scale of (row r, partition p) at scale
 /// partition p / 32, row r: HBM block k0 / 32 + r * partitions / 32 + p / 32,
-/// the ISA rule). Rows at or beyond K are zero codes with scale 1 (code 127).
+/// the ISA rule). Rows at or beyond K are zero codes with scale 1 (code 127);
+/// FP4 codes (not writable on the device) get copies of real rows there, which
+/// the other operand's zero rows cancel.
 struct MxTiles {
   Value data, scale;
 };

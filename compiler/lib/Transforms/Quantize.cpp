@@ -705,8 +705,9 @@ struct QuantizeImpl {
 /// Rs[k floordiv 32, n]; its result is in real units (no rescale).
 ///  * Constants: quantized at compile time per block of 32 along K
 ///    (trnrt::mxScaleE8M0 + mxQuantizeBlock): MXFP8 E4M3, or MXFP4 E2M1 in
-///    mxfp4 mode when the FP4 tiles stay byte-aligned and need no padding on
-///    the device (even free dim, K a multiple of 128; otherwise E4M3).
+///    mxfp4 mode when the FP4 tiles stay byte-aligned (an even free dim) and,
+///    for a K that is not a multiple of 128, the other operand is not FP4
+///    (its zero padding cancels the FP4 tile's padding rows); otherwise E4M3.
 ///  * Activations: MXFP8 E4M3 on the device: a block-amax generic (max |v|
 ///    per 32 along K) and a quantize generic (codes and scales by the OCP
 ///    rule, exact for finite inputs), lowered together to trn.quantize_mx.
@@ -721,17 +722,19 @@ struct MxQuantizer {
 
   /// Codes and scales constants of a constant operand [b.., K, X].
   std::pair<Value, Value> quantizeConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                                           ArrayRef<float> vals) {
+                                           ArrayRef<float> vals, bool allowPaddedFp4) {
     ArrayRef<int64_t> shape = type.getShape();
     int64_t rank = shape.size(), K = shape[rank - 2], X = shape[rank - 1];
     int64_t batch = 1;
     for (int64_t s : shape.drop_back(2))
       batch *= s;
     const int64_t Kb = llvm::divideCeil(K, trn::tileutils::kMxBlock);
-    // MXFP4 only where the lowering can stage FP4 tiles as they are: byte
-    // aligned (even rows) and without a K tail to zero-pad (FP4 is never
-    // written on the device).
-    bool fp4 = mode == Mode::MXFP4 && X % 2 == 0 && K % 128 == 0;
+    // MXFP4 where the lowering can stage FP4 tiles: byte aligned (an even
+    // free dim). FP4 is never written on the device, so a K tail that needs
+    // padding is filled with finite FP4 data and relies on the other operand's
+    // zero padding (allowPaddedFp4: the other operand is not FP4).
+    bool fp4 = mode == Mode::MXFP4 && X % 2 == 0 &&
+               (K % 128 == 0 || (allowPaddedFp4 && K >= trn::tileutils::kMxBlock));
     trnrt::DType elem = fp4 ? trnrt::DType::F4E2M1 : trnrt::DType::F8E4M3;
     Type elemType = fp4 ? Type(b.getType<Float4E2M1FNType>()) : b.getType<Float8E4M3FNType>();
     std::vector<char> codes(vals.size()), scales(batch * Kb * X);
@@ -860,8 +863,9 @@ struct MxQuantizer {
       Value v = op.getDpsInputOperand(r)->get();
       DenseElementsAttr attr;
       if (std::optional<std::vector<float>> vals = constantValues(v, attr)) {
-        std::tie(codes[r], scales[r]) =
-            quantizeConstant(b, loc, cast<RankedTensorType>(attr.getType()), *vals);
+        bool otherFp4 = r == 1 && isa<Float4E2M1FNType>(tensorType(codes[0]).getElementType());
+        std::tie(codes[r], scales[r]) = quantizeConstant(
+            b, loc, cast<RankedTensorType>(attr.getType()), *vals, /*allowPaddedFp4=*/!otherFp4);
         continue;
       }
       Type et = tensorType(v).getElementType();

@@ -52,8 +52,7 @@ module attributes {trn.target = #trn.target<"trn3">} {
 
   // K = 72 (not a multiple of 32): one chunk of 32 partitions x 4 rows; rows
   // 0, 1 full, row 2 holds 8 partitions, row 3 none: codes zero-filled; 3
-  // scale blocks for 4 rows: the scale tile is filled with 1.0 first. MXFP4
-  // weights are never staged with padding (trn-quantize keeps them MXFP8).
+  // scale blocks for 4 rows: the scale tile is filled with 1.0 first.
   // CHECK-LABEL: func.func @mx_k72
   // CHECK:      %[[L:.*]] = trn.alloc() : memref<32x4x128xf8E4M3FN, #trn.mem<sbuf>>
   // CHECK:      %[[LS:.*]] = trn.alloc() : memref<1x4x128xf8E8M0FNU, #trn.mem<sbuf>>
@@ -94,6 +93,41 @@ module attributes {trn.target = #trn.target<"trn3">} {
     linalg.fill ins(%z : f32) outs(%y : memref<128x64xf32, #trn.mem<hbm>>)
     linalg.generic {indexing_maps = [#mL, #mR, #sL, #sR, #mO], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%l, %r, %ls, %rs : memref<256x128xf4E2M1FN, #trn.mem<hbm>>, memref<256x64xf8E4M3FN, #trn.mem<hbm>>, memref<8x128xf8E8M0FNU, #trn.mem<hbm>>, memref<8x64xf8E8M0FNU, #trn.mem<hbm>>)
+        outs(%y : memref<128x64xf32, #trn.mem<hbm>>) attrs = {trnc.mx_contraction} {
+    ^bb0(%a: f4E2M1FN, %b: f8E4M3FN, %sa: f8E8M0FNU, %sb: f8E8M0FNU, %o: f32):
+      %x = arith.scaling_extf %a, %sa : f4E2M1FN, f8E8M0FNU to f32
+      %w = arith.scaling_extf %b, %sb : f8E4M3FN, f8E8M0FNU to f32
+      %p = arith.mulf %x, %w : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    return
+  }
+
+  // MXFP4 with a K tail (K = 72): FP4 cannot be memset, so rows 2 and 3 of the
+  // FP4 tile first get a copy of real rows 0..31 (finite codes), then row 2
+  // its own 8 rows; the E4M3 operand's padding is zero, so those products
+  // vanish. Every access starts at partition 0.
+  // CHECK-LABEL: func.func @mx_fp4_tail
+  // CHECK:      %[[L:.*]] = trn.alloc() : memref<32x4x128xf4E2M1FN, #trn.mem<sbuf>>
+  // CHECK-NOT:  trn.memset 0.000000e+00 -> %[[L]]
+  // CHECK-COUNT-2: trn.dma_copy %{{.*}} -> %{{.*}} : memref<32x128xf4E2M1FN, {{.*}}> -> memref<32x1x128xf4E2M1FN
+  // CHECK:      trn.dma_copy %{{.*}} -> %{{.*}} : memref<32x128xf4E2M1FN, strided<[128, 1]>, #trn.mem<hbm>> -> memref<32x1x128xf4E2M1FN, strided<[512, 128, 1], offset: 256>, #trn.mem<sbuf>>
+  // CHECK-NEXT: memref.subview
+  // CHECK-NEXT: memref.subview
+  // CHECK-NEXT: trn.dma_copy %{{.*}} -> %{{.*}} : memref<8x128xf4E2M1FN, strided<[128, 1], offset: 8192>, #trn.mem<hbm>> -> memref<8x1x128xf4E2M1FN, strided<[512, 128, 1], offset: 256>, #trn.mem<sbuf>>
+  // CHECK:      trn.dma_copy %{{.*}} -> %{{.*}} : memref<32x128xf4E2M1FN, strided<[128, 1]>, #trn.mem<hbm>> -> memref<32x1x128xf4E2M1FN, strided<[512, 128, 1], offset: 384>, #trn.mem<sbuf>>
+  // CHECK:      trn.memset 1.000000e+00 -> %{{.*}} : memref<1x4x128xf8E8M0FNU, #trn.mem<sbuf>>
+  // CHECK:      %[[R:.*]] = trn.alloc() : memref<32x4x64xf8E4M3FN, #trn.mem<sbuf>>
+  // CHECK:      trn.memset 0.000000e+00 -> %[[R]]
+  // CHECK:      trn.matmul %[[L]], %[[R]] scales({{.*}}) -> %{{.*}} mode  mx :
+  func.func @mx_fp4_tail(%l: memref<72x128xf4E2M1FN, #trn.mem<hbm>>, %r: memref<72x64xf8E4M3FN, #trn.mem<hbm>>,
+                         %ls: memref<3x128xf8E8M0FNU, #trn.mem<hbm>>, %rs: memref<3x64xf8E8M0FNU, #trn.mem<hbm>>,
+                         %y: memref<128x64xf32, #trn.mem<hbm>>) {
+    %z = arith.constant 0.0 : f32
+    linalg.fill ins(%z : f32) outs(%y : memref<128x64xf32, #trn.mem<hbm>>)
+    linalg.generic {indexing_maps = [#mL, #mR, #sL, #sR, #mO], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%l, %r, %ls, %rs : memref<72x128xf4E2M1FN, #trn.mem<hbm>>, memref<72x64xf8E4M3FN, #trn.mem<hbm>>, memref<3x128xf8E8M0FNU, #trn.mem<hbm>>, memref<3x64xf8E8M0FNU, #trn.mem<hbm>>)
         outs(%y : memref<128x64xf32, #trn.mem<hbm>>) attrs = {trnc.mx_contraction} {
     ^bb0(%a: f4E2M1FN, %b: f8E4M3FN, %sa: f8E8M0FNU, %sb: f8E8M0FNU, %o: f32):
       %x = arith.scaling_extf %a, %sa : f4E2M1FN, f8E8M0FNU to f32

@@ -6,7 +6,7 @@
 
 // W[k, m] constant (K = 40: blocks of 32 and 8 rows), x an argument.
 // W = 1.5 everywhere: E4M3 scale 2^(floor(log2 1.5) - 8) = 2^-8, codes 1.5 * 2^8 = 384;
-// E2M1 would be 2^-2 and 6, but K = 40 is not a multiple of 128: MXFP4 keeps E4M3.
+// E2M1 (mxfp4 weights): scale 2^(0 - 2) = 1/4, codes 6.
 // MX8-LABEL: func.func @layer
 // Block amax of x: max |x| per 32 rows of K, in f32.
 // MX8: %[[AM:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[BLK:.*]]], iterator_types = ["reduction", "parallel"]} ins(%arg0 : tensor<40x3xf32>) outs(%{{.*}} : tensor<2x3xf32>) attrs = {trnc.mx_block_amax}
@@ -31,7 +31,10 @@
 // MX8-NEXT: } -> tensor<2x3xf32>
 // MX8-NEXT: return %[[MM]]
 // MX4-LABEL: func.func @layer
-// MX4: arith.constant dense<3.840000e+02> : tensor<40x2xf8E4M3FN>
+// MX4: %[[Q:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<40x3xf8E4M3FN>, tensor<2x3xf8E8M0FNU>) attrs = {trnc.mx_quantize}
+// MX4: %[[W:.*]] = arith.constant dense<6.000000e+00> : tensor<40x2xf4E2M1FN>
+// MX4: %[[WS:.*]] = arith.constant dense<2.500000e-01> : tensor<2x2xf8E8M0FNU>
+// MX4: linalg.generic {{.*}} ins(%[[W]], %[[Q]]#0, %[[WS]], %[[Q]]#1 : tensor<40x2xf4E2M1FN>, tensor<40x3xf8E4M3FN>, tensor<2x2xf8E8M0FNU>, tensor<2x3xf8E8M0FNU>)
 // DEBUG-LABEL: func.func @layer
 // DEBUG-SAME: -> (tensor<2x3xf32>, tensor<2x3xf32> {trn.name = "quant.op0"})
 // DEBUG-SAME: trnc.quant_ops = ["linalg.matmul at {{.*}}mx.mlir:{{[0-9]+}}:{{[0-9]+}} [2x3, K=40]"]
@@ -99,5 +102,28 @@ func.func @batch(%a: tensor<2x64x4xf32>, %b: tensor<2x64x5xf32>, %c: tensor<2x4x
   %m = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
        ins(%a, %b : tensor<2x64x4xf32>, tensor<2x64x5xf32>) outs(%c : tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
   return %m : tensor<2x4x5xf32>
+}
+}
+
+// -----
+
+// Two constants with K = 40 (not a multiple of 128): the FP4 tail padding of
+// one operand relies on the other's zero padding, so only L is MXFP4; R is
+// MXFP8 E4M3. An odd free dim (X = 3) cannot be byte-aligned FP4 either.
+// MX4-LABEL: func.func @consts
+// MX4: arith.constant dense<6.000000e+00> : tensor<40x2xf4E2M1FN>
+// MX4: arith.constant dense<3.840000e+02> : tensor<40x4xf8E4M3FN>
+// MX4: arith.constant dense<3.840000e+02> : tensor<40x3xf8E4M3FN>
+// MX4: arith.constant dense<6.000000e+00> : tensor<40x4xf4E2M1FN>
+module attributes {trn.target = #trn.target<"trn3">} {
+func.func @consts(%o: tensor<2x4xf32>, %o3: tensor<3x4xf32>) -> (tensor<2x4xf32>, tensor<3x4xf32>) {
+  %w = arith.constant dense<1.5> : tensor<40x2xf32>
+  %v = arith.constant dense<1.5> : tensor<40x4xf32>
+  %u = arith.constant dense<1.5> : tensor<40x3xf32>
+  %m = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+       ins(%w, %v : tensor<40x2xf32>, tensor<40x4xf32>) outs(%o : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %m3 = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+       ins(%u, %v : tensor<40x3xf32>, tensor<40x4xf32>) outs(%o3 : tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %m, %m3 : tensor<2x4xf32>, tensor<3x4xf32>
 }
 }
