@@ -1,7 +1,7 @@
 //===- trn-run.cpp - Run a .trnx program on the emulator ------------------===//
 //
 //   trn-run PROGRAM.trnx IN0.npy IN1.npy ... [-o OUT0.npy -o OUT1.npy ...]
-//           [--profile=FILE.json] [--stats] [--stats-json=FILE] [--check]
+//           [--profile=FILE.json] [--stats] [--stats-top=N] [--stats-json=FILE] [--check]
 //           [--timing-only]
 //
 // Contract (DESIGN.md section 8, docs/cli.md): inputs positional in program
@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -42,7 +44,9 @@ options:
   -o, --output FILE       write the next program output to FILE (.npy)
   --profile=FILE          write a Chrome trace-event JSON profile (Perfetto)
   --stats                 print run statistics (busy %, TensorE utilization,
-                          DMA traffic, modeled time) after the run
+                          DMA traffic, modeled time) after the run, and the
+                          source operations (model layers) that cost the most
+  --stats-top=N           rows of that per-source table (default 15, 0 = none)
   --stats-json=FILE       write the statistics as JSON
   --check                 enable the race checker and uninitialised-read checks
   --timing-only           model time only, skip arithmetic (no -o allowed); the
@@ -62,6 +66,7 @@ struct Options {
   std::string profile;
   std::string statsJson;
   bool stats = false;
+  size_t statsTop = 15;
   bool check = false;
   bool timingOnly = false;
   bool help = false;
@@ -136,6 +141,14 @@ Options parseArgs(int argc, char **argv) {
       o.statsJson = valueOf(i, arg, "--stats-json");
     } else if (arg == "--stats") {
       o.stats = true;
+    } else if (isOption(arg, "--stats-top")) {
+      std::string v = valueOf(i, arg, "--stats-top");
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-')
+        throw Failure{fmt::format("--stats-top needs a row count, got '{}'", v)};
+      o.statsTop = static_cast<size_t>(n);
     } else if (arg == "--check") {
       o.check = true;
     } else if (arg == "--timing-only") {
@@ -262,7 +275,7 @@ int run(const Options &o) {
   RunOptions ro;
   ro.timingOnly = o.timingOnly;
   ro.check = o.check;
-  ro.recordTrace = !o.profile.empty();
+  ro.recordTrace = !o.profile.empty() || (o.stats && o.statsTop > 0);
   auto device = createEmulatorDevice();
   auto result = device->run(program, inputs, ro);
   if (!result)
@@ -294,7 +307,10 @@ int run(const Options &o) {
     throw Failure{e->message};
   }
   if (o.stats)
-    std::fputs(statsToTable(program, result->stats).c_str(), stdout);
+    std::fputs((statsToTable(program, result->stats) +
+                costBySourceTable(program, result->stats, o.statsTop))
+                   .c_str(),
+               stdout);
   return 0;
 }
 

@@ -36,10 +36,12 @@ Value mlir::trn::getTileRoot(Value tile) {
   return cur;
 }
 
-static std::optional<FileLineColLoc> findFileLoc(Location loc) {
-  std::optional<FileLineColLoc> found;
+/// The first location of kind `L` nested in `loc` (fused, callsite, name).
+template <typename L>
+static std::optional<L> findLoc(Location loc) {
+  std::optional<L> found;
   loc->walk([&](Location l) {
-    if (auto f = dyn_cast<FileLineColLoc>(l)) {
+    if (auto f = dyn_cast<L>(l)) {
       found = f;
       return WalkResult::interrupt();
     }
@@ -50,7 +52,11 @@ static std::optional<FileLineColLoc> findFileLoc(Location loc) {
 
 std::string mlir::trn::describeOp(Operation *op) {
   std::string s = op->getName().getStringRef().str();
-  if (std::optional<FileLineColLoc> f = findFileLoc(op->getLoc()))
+  // A name location is the source model's module path (the PyTorch importer
+  // names every op after its nn.Module), what a profile groups time by.
+  if (std::optional<NameLoc> n = findLoc<NameLoc>(op->getLoc()))
+    s += " in " + n->getName().str();
+  if (std::optional<FileLineColLoc> f = findLoc<FileLineColLoc>(op->getLoc()))
     s += " at " + f->getFilename().str() + ":" + std::to_string(f->getLine()) + ":" +
          std::to_string(f->getColumn());
   return s;

@@ -121,6 +121,25 @@ std::string statsToJson(const Program &program, const RunStats &stats);
 /// Readable table of the same (for --stats).
 std::string statsToTable(const Program &program, const RunStats &stats);
 
+/// Modeled busy time of one source operation (from a traced run), keyed by
+/// the instructions' provenance: the name location (the source model's module
+/// path) if the compiler recorded one, else the file location.
+struct SourceCost {
+  std::string source;
+  uint64_t instructions = 0;
+  std::map<std::string, double> engineNs; // pe/act/dve/pool -> busy ns
+  double dmaNs = 0;                       // summed over DMA queues
+  uint64_t dmaBytes = 0;
+  double firstNs = 0, lastNs = 0;         // span of its instructions
+};
+/// The source key of an Instruction::debug string ("op in NAME at FILE:L:C").
+std::string sourceOfDebug(const std::string &debug);
+/// Per-source costs of a run recorded with RunOptions::recordTrace, most
+/// expensive first (larger of any engine's time and DMA time per queue).
+std::vector<SourceCost> costBySource(const Program &program, const RunStats &stats);
+/// The top `maxRows` of costBySource as a table (empty without a trace).
+std::string costBySourceTable(const Program &program, const RunStats &stats, size_t maxRows);
+
 } // namespace trnrt
 
 #endif // TRN_RUNTIME_DEVICE_H
