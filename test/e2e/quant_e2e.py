@@ -26,6 +26,12 @@ UNIT_ROUNDOFF = {"none": 2.0 ** -24, "bf16": 2.0 ** -8, "fp8-e4m3": 2.0 ** -4,
 SAFETY = 1.5
 LOWER = 1.0 / 3.0
 
+# OCP MX: one random-normal matmul with both operands MX-quantized (QUANT.md / docs/quantization.md,
+# simulation of the OCP rule, K = 4096): MXFP8 E4M3 4.1e-2 (the shared power-of-two scale leaves
+# each block's elements up to 2x below the format's range, slightly worse than 0.6 u), and
+# trnc's mxfp4 = MXFP4 (E2M1) weights x MXFP8 (E4M3) activations 0.120.
+MX_MATMUL_BUDGET = {"mxfp8": 4.1e-2, "mxfp4": 0.120}
+
 
 def budget(mode, layers=1, k=1):
     """Relative Frobenius error budget of `layers` chained quantized contractions. For the
@@ -33,6 +39,8 @@ def budget(mode, layers=1, k=1):
     relative RMS <= sqrt(k) * u_f32 per layer for random-sign terms of a k-term sum."""
     if mode == "none":
         return layers * math.sqrt(k) * UNIT_ROUNDOFF["none"]
+    if mode in MX_MATMUL_BUDGET:
+        return math.sqrt(layers) * MX_MATMUL_BUDGET[mode]
     return math.sqrt(layers) * 0.6 * UNIT_ROUNDOFF[mode]
 
 
@@ -63,6 +71,31 @@ def run(name, mlir, inputs, target, trnc_args=(), stats=False):
         proc = e2e._run(cmd)
         y = np.load(out).astype(np.float64)
         return (y, proc.stdout + proc.stderr) if stats else y
+
+
+def program(name, mlir, target, trnc_args=()):
+    """The compiled program as text (`trnc --emit=program`: one line per instruction)."""
+    trnc = e2e.tool("trnc")
+    with tempfile.TemporaryDirectory(prefix="trnc-quant-") as tmp:
+        src = os.path.join(tmp, name + ".mlir")
+        with open(src, "w") as f:
+            f.write(mlir)
+        return e2e._run([trnc, src, "--emit=program", "--target=" + target] +
+                        list(trnc_args)).stdout
+
+
+def check_mx_program(label, text):
+    """Every matmul of an MX program runs `mode=mx` with E8M0 scales, and the device quantizes
+    activations with quantize_mx; prints the instruction counts."""
+    mm = [l for l in text.splitlines() if " matmul " in l]
+    mx = [l for l in mm if "mode=mx" in l and "st_scale" in l and "e8m0" in l]
+    qmx = sum(1 for l in text.splitlines() if " quantize_mx " in l)
+    ok = len(mm) > 0 and len(mx) == len(mm)
+    print("%-48s %d matmuls, %d mode=mx, %d quantize_mx  %s"
+          % (label, len(mm), len(mx), qmx, "ok" if ok else "FAIL"))
+    if not ok:
+        e2e.fail("%s: %d of %d matmuls in mode mx" % (label, len(mx), len(mm)))
+    return len(mm), qmx
 
 
 def rel_err(got, want):
