@@ -232,9 +232,7 @@ def rel_frobenius(got, ref64):
 
 QUANT_CASES = [
     pytest.param("fp8-e4m3", "trn2", id="fp8-e4m3-trn2"),
-    pytest.param("mxfp8", "trn3", id="mxfp8-trn3", marks=pytest.mark.xfail(
-        strict=True, reason="--quant=mxfp8 not available yet (trn-quantize: MX quantization is "
-                            "not implemented); flips to a failure when it lands")),
+    pytest.param("mxfp8", "trn3", id="mxfp8-trn3"),
 ]
 
 
