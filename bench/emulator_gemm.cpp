@@ -1,7 +1,8 @@
 //===- emulator_gemm.cpp - Emulator wall-time benchmark on an f32 GEMM -----===//
 //
 //   emulator_gemm [--size=N | --m=M --n=N --k=K] [--iters=I] [--a=A.npy --b=B.npy]
-//                 [--a-layout=row-major|k-major] [--out=C.npy] [--save=gemm.trnx] [--stats]
+//                 [--a-layout=row-major|k-major] [--out=C.npy] [--save=gemm.trnx]
+//                 [--threads=T] [--stats]
 //
 // Builds the hand-scheduled GEMM program (GemmProgram.h), verifies it, runs it
 // on createEmulatorDevice() once to warm up and then `iters` times, and
@@ -38,6 +39,7 @@ struct Args {
   std::string a, b, out, save;
   bool stats = false;
   bool aKMajor = false; // --a-layout=k-major: A given as A^T [K, M]
+  unsigned threads = 0; // --threads: emulator threads (0 = all cores, 1 = sequential)
 };
 
 [[noreturn]] void die(const std::string &msg) {
@@ -83,6 +85,8 @@ Args parseArgs(int argc, char **argv) {
       a.out = *v;
     else if (auto v = val("--save"))
       a.save = *v;
+    else if (auto v = val("--threads"))
+      a.threads = num(*v);
     else if (s == "--stats")
       a.stats = true;
     else if (auto v = val("--a-layout")) {
@@ -93,7 +97,7 @@ Args parseArgs(int argc, char **argv) {
     else if (s == "-h" || s == "--help") {
       std::puts("usage: emulator_gemm [--size=N | --m=M --n=N --k=K] [--iters=I] "
                 "[--a=A.npy --b=B.npy] [--a-layout=row-major|k-major] [--out=C.npy] "
-                "[--save=gemm.trnx] [--stats]");
+                "[--save=gemm.trnx] [--threads=T] [--stats]");
       std::exit(0);
     } else
       die("unknown argument '" + s + "'");
@@ -147,6 +151,7 @@ int main(int argc, char **argv) {
                                     loadOr(args.b, args.k, args.n, 2)};
   auto device = createEmulatorDevice();
   RunOptions opts;
+  opts.threads = args.threads;
 
   // Warm-up run (page faults, thread pools), also the one whose output we keep.
   auto first = device->run(program, inputs, opts);

@@ -3,7 +3,8 @@
 
 Generates A[M,K], B[K,N] (float32, fixed seed), times np.matmul (best of
 --iters after a warm-up), runs build/bench/emulator_gemm on the same inputs,
-compares its output with numpy's, and prints
+compares its output with numpy's (numpy and the emulator alternate for --rounds rounds, each
+keeping its best time, so that both see the same machine load), and prints
 
   emulator GEMM 1024^3 f32: X GFLOP/s, numpy: Y GFLOP/s, ratio X/Y = Z
 
@@ -42,6 +43,8 @@ def main():
     ap.add_argument("--binary", required=True, help="path to build/bench/emulator_gemm")
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating numpy/emulator rounds (each side keeps its best time)")
     args = ap.parse_args()
     n = args.size
     rng = np.random.default_rng(0)
@@ -57,25 +60,33 @@ def main():
             pa, pb, pc = (os.path.join(tmp, f) for f in ("a.npy", "b.npy", "c.npy"))
             np.save(pa, a_in)
             np.save(pb, b)
-            t_np = time_numpy(a_op, b, args.iters)
-            # OpenBLAS worker threads spin for a while after a call; let numpy's
-            # park before timing the emulator, so it doesn't lose a core to them.
-            time.sleep(1.0)
             cmd = [args.binary, f"--size={n}", f"--iters={args.iters}", f"--a={pa}", f"--b={pb}",
                    f"--a-layout={layout}", f"--out={pc}"]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stdout + proc.stderr)
-                print(f"error: {' '.join(cmd)} failed with exit status {proc.returncode}",
-                      file=sys.stderr)
-                return 1
-            result = None
-            for line in proc.stdout.splitlines():
-                if line.startswith("RESULT "):
-                    result = json.loads(line[len("RESULT "):])
-            if result is None:
-                print("error: emulator_gemm printed no RESULT line", file=sys.stderr)
-                return 1
+            # numpy and the emulator alternate for --rounds rounds and each keeps
+            # its best time: on a shared machine both then sample the same load
+            # (a single numpy-then-emulator pass compares two different moments).
+            t_np, result = float("inf"), None
+            for _ in range(args.rounds):
+                t_np = min(t_np, time_numpy(a_op, b, args.iters))
+                # OpenBLAS worker threads spin for a while after a call; let
+                # numpy's park before timing the emulator, so it doesn't lose a
+                # core to them.
+                time.sleep(1.0)
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    sys.stderr.write(proc.stdout + proc.stderr)
+                    print(f"error: {' '.join(cmd)} failed with exit status {proc.returncode}",
+                          file=sys.stderr)
+                    return 1
+                r = None
+                for line in proc.stdout.splitlines():
+                    if line.startswith("RESULT "):
+                        r = json.loads(line[len("RESULT "):])
+                if r is None:
+                    print("error: emulator_gemm printed no RESULT line", file=sys.stderr)
+                    return 1
+                if result is None or r["wall_s_min"] < result["wall_s_min"]:
+                    result = r
             c = np.load(pc)
 
         # Reference in float64: both f32 results are compared against it, so the
@@ -93,7 +104,8 @@ def main():
               f"GFLOP/s, ratio X/Y = {g_emu / g_np:.3f}")
         print(f"  wall time: emulator {result['wall_s_min'] * 1e3:.2f} ms "
               f"(median {result['wall_s_median'] * 1e3:.2f} ms, {result['instructions']} "
-              f"instructions), numpy {t_np * 1e3:.2f} ms; best of {args.iters}")
+              f"instructions), numpy {t_np * 1e3:.2f} ms; best of {args.iters} x {args.rounds} "
+              f"alternating rounds")
         print(f"  modeled device time (trn2): {result['modeled_time_us']:.2f} us, "
               f"TensorE utilization {100 * result['modeled_tensor_utilization']:.1f} %, "
               f"critical queue {result['critical_queue']}")

@@ -225,6 +225,9 @@ std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
                                                              unsigned threads);
 /// Threads for executeOrdered: the TBB arena's concurrency (1 = sequential).
 unsigned defaultExecutorThreads();
+/// Whether the calling thread may fan out (nested parallelism): true outside
+/// executeOrdered, and inside it while some other worker waits for work.
+bool executorHasIdleThread();
 
 /// Human-readable "sbuf p[0:128] bytes [a,b)" / "hbm 'x' bytes [a,b)" for an AP.
 std::string describeFootprint(const AccessPattern &ap, const Walk &w, const Program &program);

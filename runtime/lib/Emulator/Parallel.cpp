@@ -21,6 +21,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -71,6 +72,13 @@ bool boxesConflict(const Box *a, size_t na, const Box *b, size_t nb) {
   return false;
 }
 
+namespace {
+/// Idle-worker count of the executeOrdered run the current thread works for.
+thread_local const std::atomic<unsigned> *tIdleWorkers = nullptr;
+} // namespace
+
+bool executorHasIdleThread() { return !tIdleWorkers || tIdleWorkers->load() > 0; }
+
 unsigned defaultExecutorThreads() {
   const int n = tbb::this_task_arena::max_concurrency();
   return n > 1 ? static_cast<unsigned>(n) : 1u;
@@ -99,6 +107,7 @@ std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
   size_t front = 0, next = 0, finished = 0, firstError = n;
   std::mutex mu;
   std::condition_variable cv;
+  std::atomic<unsigned> idle{0}; // workers waiting for a ready instruction
 
   auto admit = [&] { // under mu
     while (next < n && next - front < kWindow) {
@@ -124,12 +133,17 @@ std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
 
   auto worker = [&] {
     Executor exec(m);
+    tIdleWorkers = &idle;
     std::unique_lock<std::mutex> lk(mu);
     for (;;) {
-      if (finished == n)
+      if (finished == n) {
+        tIdleWorkers = nullptr;
         return;
+      }
       if (ready.empty()) {
+        ++idle;
         cv.wait(lk);
+        --idle;
         continue;
       }
       std::pop_heap(ready.begin(), ready.end(), std::greater<size_t>());

@@ -271,23 +271,30 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
 namespace {
 /// C[M, N] = A[K, M]^T B[K, N] + beta * C, row-major. OpenBLAS hardly threads
 /// GEMMs of one matmul instruction's size (128 x 512 x 128), so large ones
-/// are split into two column halves computed concurrently; each output element
-/// is still one dot product in the same K order, so results are deterministic.
+/// are split into two column halves. Whether to split depends on the shape
+/// only (OpenBLAS may pick a different kernel for a half, so the split is part
+/// of the numerics and must not depend on the machine or the load); whether
+/// the halves run concurrently is decided per call: not when every parallel
+/// executor thread is busy already (they would only contend for the cores).
 void sgemmTN(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
              float *C, int ldc) {
-  constexpr double kParallelFlops = 4.0e6;
-  if (N >= 64 && 2.0 * M * N * K >= kParallelFlops &&
-      tbb::this_task_arena::max_concurrency() > 1) {
+  constexpr double kSplitFlops = 4.0e6;
+  if (N >= 64 && 2.0 * M * N * K >= kSplitFlops) {
     const int half = ((N / 2) + 15) & ~15; // keep the split on 64-byte boundaries
-    tbb::parallel_invoke(
-        [&] {
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, half, K, 1.0f, A, lda, B, ldb,
-                      beta, C, ldc);
-        },
-        [&] {
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N - half, K, 1.0f, A, lda,
-                      B + half, ldb, beta, C + half, ldc);
-        });
+    auto first = [&] {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, half, K, 1.0f, A, lda, B, ldb, beta,
+                  C, ldc);
+    };
+    auto second = [&] {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N - half, K, 1.0f, A, lda, B + half,
+                  ldb, beta, C + half, ldc);
+    };
+    if (tbb::this_task_arena::max_concurrency() > 1 && executorHasIdleThread()) {
+      tbb::parallel_invoke(first, second);
+    } else {
+      first();
+      second();
+    }
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
