@@ -101,10 +101,10 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
     }
   });
 
-  // The in-place rescale epilogue of a blocked quantized GEMM is applied by
-  // that GEMM's lowering at eviction (MatmulBlocking.h, kEpilogueAttr).
+  // The rescale epilogue and the operand quantizations of a blocked
+  // quantized GEMM are applied by that GEMM's lowering (MatmulBlocking.h).
   func.walk([&](linalg::GenericOp op) {
-    if (op->hasAttr(blocking::kEpilogueAttr))
+    if (blocking::isAbsorbedByBlockedMatmul(op))
       absorbed.insert(op);
   });
 

@@ -87,15 +87,15 @@ struct Costs {
   }
   /// Load of one K tile [TK, cols] of an operand with `rowStride` elements
   /// per HBM row (multi-row modes: [P, rows, cols], one DMA).
-  double dmaLoad(int64_t cols, int64_t rowStride) const {
+  double dmaLoad(int64_t cols, int64_t rowStride, trnrt::DType dt) const {
     const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
     trnrt::Instruction inst;
     trnrt::DmaCopy d;
     std::vector<int64_t> strides;
     if (tiles.rows > 1)
       strides = {int64_t(p) * rowStride, 1};
-    d.src = trnrt::AccessPattern::hbm(0, s.in, 0, p, rowStride, kTileFree(cols), strides);
-    d.dst = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(cols));
+    d.src = trnrt::AccessPattern::hbm(0, dt, 0, p, rowStride, kTileFree(cols), strides);
+    d.dst = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, dt, 0, 0, p, kTileFree(cols));
     inst.body = d;
     return t.durationNs(inst, trnrt::kFirstDmaQueue, /*semaphoreTriggered=*/true);
   }
@@ -142,6 +142,24 @@ struct Costs {
     c.dst = sbuf(dst);
     inst.body = c;
     return t.durationNs(inst, q);
+  }
+  /// On-chip quantization of one staged K tile of `cols` columns (`src` ->
+  /// FP8, times the scale) on ScalarE and VectorE in parallel: pair rate.
+  double quantize(int64_t cols, trnrt::DType src) const {
+    const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
+    auto in = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, src, 0, 0, p, kTileFree(cols));
+    auto out = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(cols));
+    trnrt::Instruction a, v;
+    trnrt::Activation act;
+    act.src = in;
+    act.dst = out;
+    a.body = act;
+    trnrt::TensorScalar ts;
+    ts.src = in;
+    ts.dst = out;
+    v.body = ts;
+    double ta = t.durationNs(a, trnrt::kQueueACT), tv = t.durationNs(v, trnrt::kQueueDVE);
+    return ta * tv / (ta + tv);
   }
   double add(trnrt::DType acc) const {
     trnrt::Instruction inst;
@@ -194,40 +212,60 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   int64_t live = 0, outer = 0, inner = 0;
   // Bytes per partition of one column of a K tile (rows of the matmul mode
   // stack in the free dims), and of one output element.
+  // An operand quantized on chip is loaded in its source dtype and
+  // staged twice (source and FP8 tile).
   const int64_t inB = bytesOf(shape.in, tl.rows), outB = bytesOf(shape.out, 1);
+  const int64_t lB = inB + (shape.quantSrcL ? bytesOf(*shape.quantSrcL, tl.rows) : 0);
+  const int64_t rB = inB + (shape.quantSrcR ? bytesOf(*shape.quantSrcR, tl.rows) : 0);
+  const trnrt::DType lLoad = shape.quantSrcL.value_or(shape.in);
+  const trnrt::DType rLoad = shape.quantSrcR.value_or(shape.in);
+  // K-tile loads of L (`nL` of `wL` columns) and R, for the DMA and the
+  // on-chip quantization cost.
+  double nL = 0, nR = 0;
+  int64_t wL = tl.tm, wR = tl.tn;
   switch (s) {
   case Strategy::Naive:
-    dma = numMatmuls * (c.dmaLoad(tl.tm, shape.M) + c.dmaLoad(tl.tn, shape.N));
-    inner = (tl.tm + tl.tn) * inB;
+    nL = nR = numMatmuls;
+    inner = tl.tm * lB + tl.tn * rB;
     break;
   case Strategy::Hoist:
-    dma = double(MT) * KT * c.dmaLoad(tl.tm, shape.M) +
-          numMatmuls * c.dmaLoad(tl.tn, shape.N);
-    live = KT * tl.tm * inB;
-    inner = KT * tl.tn * inB;
+    nL = double(MT) * KT;
+    nR = numMatmuls;
+    live = KT * tl.tm * lB;
+    inner = KT * tl.tn * rB;
     break;
   case Strategy::BlockMN:
-    dma = double(MT) * KT * c.dmaLoad(tl.tm, shape.M) +
-          double(MT / bm) * NT * KT * c.dmaLoad(tl.tn, shape.N);
-    live = bm * KT * tl.tm * inB;
-    inner = bn * KT * tl.tn * inB;
+    nL = double(MT) * KT;
+    nR = double(MT / bm) * NT * KT;
+    live = bm * KT * tl.tm * lB;
+    inner = bn * KT * tl.tn * rB;
     break;
   case Strategy::BlockMNK: {
     const int64_t NB = NT / bn, KB = KT / bk, MB = MT / bm;
-    dma = double(NB) * KT * c.dmaLoad(bn * tl.tn, shape.N) +
-          double(NB) * KT * MB * c.dmaLoad(bm * tl.tm, shape.M);
+    nR = double(NB) * KT;
+    wR = bn * tl.tn;
+    nL = double(NB) * KT * MB;
+    wL = bm * tl.tm;
     // First K block copies PSUM into the f32 accumulator, later ones add.
     dve = double(NB) * MT * bn * ((KB - 1) * c.add(accType) +
                                   c.copy(trnrt::kQueueDVE, true, accType));
     live = MT * bn * tl.tn * bytesOf(accType, 1);
-    outer = bk * bn * tl.tn * inB;
-    inner = bk * bm * tl.tm * inB;
+    outer = bk * bn * tl.tn * rB;
+    inner = bk * bm * tl.tm * lB;
     break;
   }
   }
+  dma = nL * c.dmaLoad(wL, shape.M, lLoad) + nR * c.dmaLoad(wR, shape.N, rLoad);
+  // On-chip quantization shares ScalarE/VectorE with the evictions.
+  double quant = 0;
+  if (shape.quantSrcL)
+    quant += nL * c.quantize(wL, *shape.quantSrcL);
+  if (shape.quantSrcR)
+    quant += nR * c.quantize(wR, *shape.quantSrcR);
   // block-mnk converts to C's dtype in its last add: no separate eviction.
   if (s != Strategy::BlockMNK)
     evict = double(MT) * NT * evictPair(/*fromPsum=*/true);
+  evict += quant;
   dma += double(MT) * NT * c.dmaStore(shape.out, tl.tn);
   live += 2 * tl.tn * outB; // eviction tiles in flight
   // Room for the allocator's alignment and fragmentation, unless the caller
@@ -266,7 +304,22 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   p.accInOutputType = accInOutputType;
   p.estimatedNs = est;
   p.sbufBytes = single + (doubleBuffered ? inner : 0);
+  p.quantL = shape.quantSrcL.has_value();
+  p.quantR = shape.quantSrcR.has_value();
   return p;
+}
+
+/// Time of trn-quantize's separate quantization pass over a [K, F] operand
+/// (read `src`, write FP8, over all DMA queues), which the GEMM waits for:
+/// the cost of not quantizing that operand on chip.
+static double separateQuantNs(const trnrt::Target &target, int64_t K, int64_t F,
+                              trnrt::DType src) {
+  const double bw = target.dma.bandwidthGBps;
+  const uint64_t srcRun = trnrt::dtypeBytes(src, static_cast<uint64_t>(F));
+  const double readBytes = double(K) * static_cast<double>(srcRun);
+  const double writeBytes = double(K) * static_cast<double>(F);
+  return target.dma.fixedLatencyNs + readBytes / (bw * target.dma.efficiency(srcRun)) +
+         writeBytes / (bw * target.dma.efficiency(static_cast<uint64_t>(F)));
 }
 
 /// The MLIR spelling of a GEMM element type.
@@ -307,19 +360,51 @@ static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &
   std::string lt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.M, ty(slice.in));
   std::string rt = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, slice.N, ty(slice.in));
   std::string ct = llvm::formatv("tensor<{0}x{1}x{2}>", slice.M, slice.N, ty(slice.out));
+  // Operands quantized on chip enter in their source dtype, through the
+  // quantization the blocked lowering fuses (unit scale).
+  std::string quants;
+  auto operand = [&](StringRef name, int64_t cols, std::optional<trnrt::DType> src,
+                     const std::string &qt) -> std::string {
+    if (!src)
+      return qt;
+    std::string st = llvm::formatv("tensor<{0}x{1}x{2}>", slice.K, cols, ty(*src));
+    std::string ext = *src == trnrt::DType::F32
+                          ? "%x" + name.str()
+                          : llvm::formatv("%w{0}", name).str();
+    quants += llvm::formatv(
+        "  %e{0} = tensor.empty() : {1}\n"
+        "  %q{0} = linalg.generic {{indexing_maps = [affine_map<(a, b) -> (a, b)>, "
+        "affine_map<(a, b) -> (a, b)>], iterator_types = [\"parallel\", \"parallel\"]} "
+        "ins(%{0} : {2}) outs(%e{0} : {1}) {{\n"
+        "  ^bb0(%x{0}: {3}, %o{0}: {4}):\n{5}"
+        "    %s{0} = arith.constant 1.0 : f32\n"
+        "    %m{0} = arith.mulf {6}, %s{0} : f32\n"
+        "    %t{0} = arith.truncf %m{0} : f32 to {4}\n"
+        "    linalg.yield %t{0} : {4}\n  } -> {1}\n",
+        name, qt, st, ty(*src), ty(slice.in),
+        *src == trnrt::DType::F32
+            ? std::string()
+            : llvm::formatv("    %w{0} = arith.extf %x{0} : {1} to f32\n", name, ty(*src))
+                  .str(),
+        ext);
+    return st;
+  };
+  std::string lArg = operand("l", slice.M, slice.quantSrcL, lt);
+  std::string rArg = operand("r", slice.N, slice.quantSrcR, rt);
+  std::string lIn = slice.quantSrcL ? "%ql" : "%l", rIn = slice.quantSrcR ? "%qr" : "%r";
   std::string text = llvm::formatv(
       "module attributes {{trn.target = #trn.target<\"{0}\">, trnc.matmul_tiling = "
       "\"{1}:{2}x{3}x{4}\"} {{\n"
-      "func.func @slice(%l: {5}, %r: {6}) -> {7} {{\n"
+      "func.func @slice(%l: {9}, %r: {10}) -> {7} {{\n{11}"
       "  %e = tensor.empty() : {7}\n"
       "  %z = arith.constant 0.0 : {8}\n"
       "  %f = linalg.fill ins(%z : {8}) outs(%e : {7}) -> {7}\n"
       "  %m = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, "
       "affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>] "
-      "ins(%l, %r : {5}, {6}) outs(%f : {7}) -> {7}\n"
+      "ins({12}, {13} : {5}, {6}) outs(%f : {7}) -> {7}\n"
       "  return %m : {7}\n}\n}\n",
       target.name, strategyName(plan.strategy), plan.bm, plan.bn, plan.bk, lt, rt, ct,
-      ty(slice.out));
+      ty(slice.out), lArg, rArg, quants, lIn, rIn);
   // Candidates that do not fit are expected: their diagnostics stay silent.
   ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, ParserConfig(ctx));
@@ -359,16 +444,43 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
   };
   if (tiling == "auto") {
     std::vector<Plan> all;
-    for (Strategy s : {Strategy::Naive, Strategy::Hoist, Strategy::BlockMN, Strategy::BlockMNK})
-      for (int64_t bm : sizes)
-        for (int64_t bn : sizes)
-          for (int64_t bk : sizes)
-            if (std::optional<Plan> p = evaluatePlan(target, shape, s, bm, bn, bk);
-                p && llvm::none_of(all, [&](const Plan &q) {
-                  return q.strategy == p->strategy && q.bm == p->bm && q.bn == p->bn &&
-                         q.bk == p->bk;
-                }))
-              all.push_back(*p);
+    // Each device-quantized operand is quantized either on chip after its
+    // loads (cheap when it is loaded once, costly when the plan reloads it
+    // in its wider source dtype) or by the separate pass: both are ranked.
+    auto variant = [&](bool fuseL, bool fuseR) {
+      GemmShape v = shape;
+      if (!fuseL)
+        v.quantSrcL.reset();
+      if (!fuseR)
+        v.quantSrcR.reset();
+      return v;
+    };
+    auto passNs = [&](const Plan &p) {
+      double ns = 0;
+      if (shape.quantSrcL && !p.quantL)
+        ns += separateQuantNs(target, shape.K, shape.M, *shape.quantSrcL);
+      if (shape.quantSrcR && !p.quantR)
+        ns += separateQuantNs(target, shape.K, shape.N, *shape.quantSrcR);
+      return ns;
+    };
+    for (unsigned mask = 0; mask < 4; ++mask) {
+      const bool fuseL = mask & 1, fuseR = mask & 2;
+      if ((fuseL && !shape.quantSrcL) || (fuseR && !shape.quantSrcR))
+        continue;
+      GemmShape v = variant(fuseL, fuseR);
+      for (Strategy s : {Strategy::Naive, Strategy::Hoist, Strategy::BlockMN, Strategy::BlockMNK})
+        for (int64_t bm : sizes)
+          for (int64_t bn : sizes)
+            for (int64_t bk : sizes)
+              if (std::optional<Plan> p = evaluatePlan(target, v, s, bm, bn, bk);
+                  p && llvm::none_of(all, [&](const Plan &q) {
+                    return q.strategy == p->strategy && q.bm == p->bm && q.bn == p->bn &&
+                           q.bk == p->bk && q.quantL == p->quantL && q.quantR == p->quantR;
+                  })) {
+                p->estimatedNs += passNs(*p);
+                all.push_back(*p);
+              }
+    }
     if (all.empty())
       return std::nullopt;
     llvm::stable_sort(all, [](const Plan &a, const Plan &b) {
@@ -380,8 +492,9 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
     // allocator and list scheduler (their interaction decides how much
     // prefetch actually happens).
     for (Plan &p : llvm::make_range(all.begin(), all.begin() + std::min<size_t>(6, all.size())))
-      if (std::optional<double> ns = measurePlan(measureIn, target, shape, p)) {
-        p.estimatedNs = *ns;
+      if (std::optional<double> ns =
+              measurePlan(measureIn, target, variant(p.quantL, p.quantR), p)) {
+        p.estimatedNs = *ns + passNs(p);
         if (!best || p.estimatedNs < best->estimatedNs)
           best = p;
       }
@@ -419,7 +532,11 @@ std::optional<Plan> mlir::trn::blocking::choosePlan(const trnrt::Target &target,
 //===----------------------------------------------------------------------===//
 
 bool mlir::trn::blocking::hasPlan(Operation *op) {
-  return op->hasAttr(kPlanAttr) || op->hasAttr(kEpilogueAttr);
+  return op->hasAttr(kPlanAttr) || isAbsorbedByBlockedMatmul(op);
+}
+
+bool mlir::trn::blocking::isAbsorbedByBlockedMatmul(Operation *op) {
+  return op->hasAttr(kEpilogueAttr) || op->hasAttr(kOperandQuantAttr);
 }
 
 namespace {
@@ -445,6 +562,40 @@ bool dependsOn(Value v, BlockArgument arg, Block *body) {
   if (!def || def->getBlock() != body)
     return false;
   return llvm::any_of(def->getOperands(), [&](Value o) { return dependsOn(o, arg, body); });
+}
+
+/// Whether the body of the element-wise `g` is `[truncf](mulf(...mulf([extf](
+/// x), f1)..., fn))` with x the block argument of input `xInput` and f32
+/// factors f_i independent of x and of the init; collects the factors.
+bool matchScaleChain(linalg::GenericOp g, unsigned xInput, SmallVectorImpl<Value> &factors) {
+  Block *body = g.getBody();
+  BlockArgument xArg = body->getArgument(xInput);
+  BlockArgument outArg = body->getArguments().back();
+  Value v = body->getTerminator()->getOperand(0);
+  if (auto tr = v.getDefiningOp<arith::TruncFOp>(); tr && tr->getBlock() == body)
+    v = tr.getIn();
+  while (v != xArg) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != body)
+      return false;
+    if (auto ext = dyn_cast<arith::ExtFOp>(def)) {
+      v = ext.getIn();
+      continue;
+    }
+    auto mul = dyn_cast<arith::MulFOp>(def);
+    if (!mul)
+      return false;
+    Value a = mul.getLhs(), b = mul.getRhs();
+    bool da = dependsOn(a, xArg, body), db = dependsOn(b, xArg, body);
+    if (da == db)
+      return false;
+    Value factor = da ? b : a;
+    if (dependsOn(factor, outArg, body) || !factor.getType().isF32())
+      return false;
+    factors.push_back(factor);
+    v = da ? a : b;
+  }
+  return true;
 }
 
 std::optional<Rescale> matchRescale(linalg::MatmulOp mm) {
@@ -487,35 +638,8 @@ std::optional<Rescale> matchRescale(linalg::MatmulOp mm) {
   }
   if (!seenQ || g.getDpsInitOperand(0)->get() == q)
     return std::nullopt;
-  Block *body = g.getBody();
-  BlockArgument qArg = body->getArgument(r.qInput);
-  BlockArgument outArg = body->getArguments().back();
-  Value v = body->getTerminator()->getOperand(0);
-  if (auto tr = v.getDefiningOp<arith::TruncFOp>(); tr && tr->getBlock() == body)
-    v = tr.getIn();
-  while (v != qArg) {
-    Operation *def = v.getDefiningOp();
-    if (!def || def->getBlock() != body)
-      return std::nullopt;
-    if (auto ext = dyn_cast<arith::ExtFOp>(def)) {
-      v = ext.getIn();
-      continue;
-    }
-    auto mul = dyn_cast<arith::MulFOp>(def);
-    if (!mul)
-      return std::nullopt;
-    Value a = mul.getLhs(), b = mul.getRhs();
-    bool da = dependsOn(a, qArg, body), db = dependsOn(b, qArg, body);
-    if (da == db)
-      return std::nullopt;
-    Value factor = da ? b : a;
-    if (dependsOn(factor, outArg, body) || !factor.getType().isF32())
-      return std::nullopt;
-    r.factors.push_back(factor);
-    v = da ? a : b;
-  }
-  // The chain must be f32 math on q: [extf] q, multiplies, [truncf] to the
-  // output type (checked by the matcher above through the op kinds).
+  if (!matchScaleChain(g, r.qInput, r.factors))
+    return std::nullopt;
   return r;
 }
 
@@ -558,24 +682,25 @@ std::optional<float> evalConstant(Value v) {
   return std::nullopt;
 }
 
-/// Rewrites `mm` + its rescale `r` into the blocked form: the matmul (result
-/// in the output type, zero fill) carrying `planAttr`, followed by the
-/// in-place epilogue `C = truncf(extf(C) * s)` marked kEpilogueAttr, with `s`
-/// an immediate (constant factors; also stored in the plan as `scale`) or a
-/// scale tensor (rank-0 or [M] f32) computed by a new element-wise generic
-/// from the rescale's factor inputs.
-void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
-  IRRewriter rw(mm->getContext());
-  Location loc = r.op.getLoc();
-  MLIRContext *ctx = mm->getContext();
-  Type f32 = rw.getF32Type();
-  auto outType = cast<RankedTensorType>(r.op->getResult(0).getType());
-  Type outElem = outType.getElementType();
-  Block *body = r.op.getBody();
+/// The product of the factors of `g`'s scale chain (input `xInput`): an
+/// immediate when they fold to a constant, else a tensor (rank-0, or [M]
+/// with `perRow`) computed by a new element-wise generic (inserted before
+/// `g`) from `g`'s other inputs with clones of the factor computations.
+struct ScaleSource {
+  std::optional<float> imm;
+  Value tensor;
+};
 
+ScaleSource buildScale(IRRewriter &rw, linalg::GenericOp g, unsigned xInput,
+                       ArrayRef<Value> factors, bool perRow) {
+  MLIRContext *ctx = g->getContext();
+  Location loc = g.getLoc();
+  Type f32 = rw.getF32Type();
+  Block *body = g.getBody();
+  auto outType = cast<RankedTensorType>(g->getResult(0).getType());
   // Constant factors: one immediate.
   std::optional<float> imm = 1.0f;
-  for (Value f : r.factors) {
+  for (Value f : factors) {
     std::optional<float> v = evalConstant(f);
     if (!v) {
       imm.reset();
@@ -583,26 +708,26 @@ void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
     }
     *imm *= *v;
   }
-  rw.setInsertionPoint(r.op);
+  rw.setInsertionPoint(g);
   Value scale;
   if (!imm) {
     // s[m] (or s[]) = product of the factors, computed from the rescale's
     // factor inputs by cloning the factor computations.
     SmallVector<int64_t> shape;
-    if (r.perRow)
+    if (perRow)
       shape.push_back(outType.getDimSize(0));
     unsigned rank = shape.size();
     SmallVector<Value> ins;
     SmallVector<AffineMap> maps;
     SmallVector<BlockArgument> oldArgs;
-    for (OpOperand *in : r.op.getDpsInputOperands()) {
-      if (in->getOperandNumber() == r.qInput)
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      if (in->getOperandNumber() == xInput)
         continue;
       auto t = cast<RankedTensorType>(in->get().getType());
       ins.push_back(in->get());
       maps.push_back(t.getRank() == 0 ? AffineMap::get(rank, 0, {}, ctx)
                                       : AffineMap::getMultiDimIdentityMap(rank, ctx));
-      oldArgs.push_back(r.op.getMatchingBlockArgument(in));
+      oldArgs.push_back(g.getMatchingBlockArgument(in));
     }
     maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
     auto sType = RankedTensorType::get(shape, f32);
@@ -616,7 +741,7 @@ void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
             map.map(o, n);
           // The body ops the factors are computed from, in body order.
           llvm::SmallPtrSet<Operation *, 16> needed;
-          SmallVector<Value> todo(r.factors.begin(), r.factors.end());
+          SmallVector<Value> todo(factors.begin(), factors.end());
           while (!todo.empty()) {
             Operation *def = todo.pop_back_val().getDefiningOp();
             if (!def || def->getBlock() != body || !needed.insert(def).second)
@@ -627,7 +752,7 @@ void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
             if (needed.contains(&op))
               b.clone(op, map);
           Value prod;
-          for (Value f : r.factors) {
+          for (Value f : factors) {
             Value nf = map.lookupOrDefault(f);
             prod = prod ? arith::MulFOp::create(b, l, prod, nf).getResult() : nf;
           }
@@ -636,6 +761,112 @@ void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
     scale = sGen->getResult(0);
   }
 
+  return ScaleSource{imm, scale};
+}
+
+/// trn-quantize's device quantization of an activation operand of `mm`
+/// (operand `idx`): an element-wise generic `truncf(extf(x) * f...)` to FP8
+/// used only by `mm`, with x read by the identity map and the factor inputs
+/// rank-0 tensors (per-tensor scale: dynamic amax or calibrated constant).
+struct OperandQuant {
+  linalg::GenericOp op;
+  unsigned xInput = 0;
+  SmallVector<Value> factors;
+  trnrt::DType src = trnrt::DType::BF16; // x's dtype (what the GEMM loads)
+};
+
+std::optional<OperandQuant> matchOperandQuant(linalg::MatmulOp mm, unsigned idx) {
+  Value v = mm.getDpsInputOperand(idx)->get();
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || !v.hasOneUse() || !g.hasPureTensorSemantics() || g->getNumResults() != 1 ||
+      g.getNumDpsInits() != 1 || g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
+      g->hasAttr(kEpilogueAttr))
+    return std::nullopt;
+  auto vt = cast<RankedTensorType>(v.getType());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, g->getContext());
+  OperandQuant q;
+  q.op = g;
+  bool seenX = false;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    auto t = dyn_cast<RankedTensorType>(in->get().getType());
+    AffineMap map = g.getMatchingIndexingMap(in);
+    if (!t)
+      return std::nullopt;
+    if (t.getRank() == 0 && map.getNumResults() == 0)
+      continue;
+    std::optional<trnrt::DType> dt = getDType(t.getElementType());
+    if (seenX || map != id || t.getShape() != vt.getShape() || !dt ||
+        !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *dt))
+      return std::nullopt;
+    seenX = true;
+    q.xInput = in->getOperandNumber();
+    q.src = *dt;
+  }
+  if (!seenX || !g.getBody()->getTerminator()->getOperand(0).getDefiningOp<arith::TruncFOp>() ||
+      !matchScaleChain(g, q.xInput, q.factors))
+    return std::nullopt;
+  return q;
+}
+
+/// Replaces the quantization `q` of an operand by the marked form
+/// `truncf(extf(x) * s)` (kOperandQuantAttr; s an immediate or a rank-0
+/// tensor input) that the blocked lowering fuses into its operand loads;
+/// records the scale in `entries` under `prefix` ("quant_l" / "quant_r").
+void rewriteOperandQuant(OperandQuant &q, SmallVectorImpl<NamedAttribute> &entries,
+                         StringRef prefix) {
+  IRRewriter rw(q.op->getContext());
+  ScaleSource src = buildScale(rw, q.op, q.xInput, q.factors, /*perRow=*/false);
+  rw.setInsertionPoint(q.op);
+  MLIRContext *ctx = q.op->getContext();
+  Location loc = q.op.getLoc();
+  auto type = cast<RankedTensorType>(q.op->getResult(0).getType());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<Value> ins = {q.op.getDpsInputOperand(q.xInput)->get()};
+  SmallVector<AffineMap> maps = {id};
+  if (src.tensor) {
+    ins.push_back(src.tensor);
+    maps.push_back(AffineMap::get(2, 0, {}, ctx));
+  }
+  maps.push_back(id);
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  Type f32 = rw.getF32Type();
+  auto fused = linalg::GenericOp::create(
+      rw, loc, TypeRange{type}, ins, q.op.getDpsInits(), maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value x = args[0];
+        if (x.getType() != f32)
+          x = arith::ExtFOp::create(b, l, f32, x);
+        Value sc = src.tensor
+                       ? args[1]
+                       : arith::ConstantOp::create(b, l, b.getF32FloatAttr(*src.imm)).getResult();
+        Value y = arith::MulFOp::create(b, l, x, sc);
+        linalg::YieldOp::create(b, l, arith::TruncFOp::create(b, l, type.getElementType(), y)
+                                          .getResult());
+      });
+  fused->setAttr(kOperandQuantAttr, rw.getUnitAttr());
+  rw.replaceOp(q.op, fused->getResults());
+  entries.push_back(rw.getNamedAttr(prefix, rw.getStringAttr(src.imm ? "immediate" : "tensor")));
+  if (src.imm)
+    entries.push_back(rw.getNamedAttr((prefix + "_scale").str(), rw.getF32FloatAttr(*src.imm)));
+}
+
+/// Rewrites `mm` + its rescale `r` into the blocked form: the matmul (result
+/// in the output type, zero fill) carrying `planAttr`, followed by the
+/// in-place epilogue `C = truncf(extf(C) * s)` marked kEpilogueAttr, with `s`
+/// an immediate (constant factors; also stored in the plan as `scale`) or a
+/// scale tensor (rank-0 or [M] f32) computed by a new element-wise generic
+/// from the rescale's factor inputs.
+void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
+  IRRewriter rw(mm->getContext());
+  Location loc = r.op.getLoc();
+  MLIRContext *ctx = mm->getContext();
+  Type f32 = rw.getF32Type();
+  auto outType = cast<RankedTensorType>(r.op->getResult(0).getType());
+  Type outElem = outType.getElementType();
+  ScaleSource src = buildScale(rw, r.op, r.qInput, r.factors, r.perRow);
+  std::optional<float> imm = src.imm;
+  Value scale = src.tensor;
+  rw.setInsertionPoint(r.op);
   // The matmul writes the output type (rounded once at eviction).
   Value cEmpty = tensor::EmptyOp::create(rw, loc, outType.getShape(), outElem);
   Value zero = arith::ConstantOp::create(rw, loc, rw.getFloatAttr(outElem, 0.0));
@@ -748,9 +979,22 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     }
     if (!out || !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *out))
       return;
-    GemmShape shape{ct.getDimSize(0), ct.getDimSize(1), lt.getDimSize(0), *in, *out};
+    GemmShape shape;
+    shape.M = ct.getDimSize(0);
+    shape.N = ct.getDimSize(1);
+    shape.K = lt.getDimSize(0);
+    shape.in = *in;
+    shape.out = *out;
     if (fp8 && lower::useFp8DoubleRow(target, lt.getElementType(), rt.getElementType()))
       shape.mode = trnrt::MatmulMode::Fp8DoubleRow;
+    // Activation operands quantized on the device are quantized where the
+    // GEMM stages them (on chip, right after the load) instead of by a
+    // separate pass over HBM.
+    std::optional<OperandQuant> quant[2];
+    if (fp8)
+      for (unsigned i = 0; i < 2; ++i)
+        if ((quant[i] = matchOperandQuant(op, i)))
+          (i == 0 ? shape.quantSrcL : shape.quantSrcR) = quant[i]->src;
     std::optional<Plan> plan = choosePlan(target, shape, tiling, op->getContext());
     if (!plan && tiling.contains(':')) {
       Tiles tl = tilesFor(target, shape.mode);
@@ -779,6 +1023,9 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     if (shape.mode != trnrt::MatmulMode::Normal)
       entries.push_back(
           b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))));
+    for (unsigned i = 0; i < 2; ++i)
+      if (quant[i] && (i == 0 ? plan->quantL : plan->quantR))
+        rewriteOperandQuant(*quant[i], entries, i == 0 ? "quant_l" : "quant_r");
     DictionaryAttr planAttr = b.getDictionaryAttr(entries);
     if (rescale)
       rescales.push_back({op, *rescale, planAttr});
@@ -838,6 +1085,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // Partition pieces of latency-critical transfers (32 partitions each: a
   // legal start partition for any count on every target).
   const int64_t kLatencyPieces = tl.tk % 4 == 0 && tl.tm % 4 == 0 ? 4 : 1;
+  constexpr int64_t kSplitBytes = 128 * 1024;
   Type outElem = ct.getElementType(), f32 = e.f32();
   {
     std::optional<trnrt::DType> l = getDType(lElem), r = getDType(rElem);
@@ -885,6 +1133,82 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // many DMAs (same contiguous runs, so the same efficiency) that the
   // scheduler spreads over idle queues: used where latency matters, for the
   // first blocks (the TensorE waits for them) and the last stores.
+  // Operands quantized on chip (kOperandQuantAttr on the op that would write
+  // the FP8 operand buffer): the source X is loaded instead and each staged
+  // tile is quantized right after its load.
+  struct OperandQuant {
+    Value src;          // X (HBM, f32/bf16)
+    float imm = 1.0f;   // immediate scale, or
+    Value scaleTensor;  // rank-0 f32 HBM scale
+  };
+  DenseMap<Value, OperandQuant> quantOf;
+  for (auto [operand, prefix] : {std::pair<Value, StringRef>{L, "quant_l"}, {R, "quant_r"}}) {
+    auto kind = planAttr.getAs<StringAttr>(prefix);
+    if (!kind)
+      continue;
+    linalg::GenericOp q;
+    for (Operation *u : operand.getUsers())
+      if (auto g = dyn_cast<linalg::GenericOp>(u);
+          g && g->hasAttr(kOperandQuantAttr) && g.getNumDpsInits() == 1 &&
+          g.getDpsInitOperand(0)->get() == operand)
+        q = g;
+    if (!q)
+      return op->emitOpError("blocked quantized matmul: the on-chip quantization ('")
+             << kOperandQuantAttr << "') of operand " << (operand == L ? "L" : "R")
+             << " is missing";
+    OperandQuant oq;
+    oq.src = q.getDpsInputOperand(0)->get();
+    auto st = dyn_cast<MemRefType>(oq.src.getType());
+    if (!st || st.getShape() != cast<MemRefType>(operand.getType()).getShape() ||
+        TileEmitter::isOnChip(oq.src))
+      return op->emitOpError("blocked quantized matmul: the quantized operand's source must "
+                             "be an HBM tensor of the operand's shape");
+    if (kind.getValue() == "immediate") {
+      auto sa = planAttr.getAs<FloatAttr>((prefix + "_scale").str());
+      if (!sa || q.getNumDpsInputs() != 1)
+        return op->emitOpError("has a malformed ") << kPlanAttr << " " << prefix;
+      oq.imm = static_cast<float>(sa.getValueAsDouble());
+    } else {
+      if (q.getNumDpsInputs() != 2)
+        return op->emitOpError("has a malformed ") << kPlanAttr << " " << prefix;
+      oq.scaleTensor = q.getDpsInputOperand(1)->get();
+      auto sct = dyn_cast<MemRefType>(oq.scaleTensor.getType());
+      if (!sct || sct.getRank() != 0 || !sct.getElementType().isF32())
+        return op->emitOpError("blocked quantized matmul: an operand scale must be a rank-0 f32 "
+                               "HBM tensor");
+    }
+    quantOf[operand] = oq;
+  }
+  // Scales as [P, 1] columns (rank-0 tensors broadcast over the partitions).
+  DenseMap<Value, Value> scaleColumns;
+  auto scaleColumn = [&](Value scalar, int64_t partitions) -> Value {
+    Value &t = scaleColumns[scalar];
+    if (!t) {
+      t = e.alloc({partitions, 1}, f32);
+      if (failed(e.transfer(scalar, {{-1, 0, partitions}}, t, /*toHbm=*/false)))
+        status = failure();
+    }
+    return t;
+  };
+  int64_t quantizations = 0;
+  // block-mnk keeps VectorE busy with its K-block additions: its on-chip
+  // quantizations all go to ScalarE.
+  const int64_t quantPeriod = *strategy == Strategy::BlockMNK ? 1 : 2;
+  // Quantizes the staged source tile `x` into a new FP8 tile (ScalarE, or
+  // ScalarE and VectorE alternately; the conversion saturates like the
+  // per-tile pass).
+  auto quantize = [&](Value x, const OperandQuant &oq, Type fp8) -> Value {
+    auto xt = cast<MemRefType>(x.getType());
+    Value t = e.alloc(xt.getShape(), fp8);
+    Scalar sc = oq.scaleTensor ? Scalar::ofTile(scaleColumn(oq.scaleTensor, xt.getDimSize(0)))
+                               : Scalar::ofImm(oq.imm);
+    if (quantizations++ % quantPeriod == 0)
+      e.activation(ActFunc::Identity, x, t, sc, Scalar::ofImm(0.0f));
+    else
+      e.tensorScalar(x, t, AluOp::Mul, sc);
+    return t;
+  };
+
   // Multi-row modes: the [K, F] operand viewed as [K / TK, rows, P, F]
   // (created once; erased as a dead view after lowering) so that a K tile
   // [P, rows, cols] is one DMA (runs of `cols` elements) when the operand is
@@ -911,6 +1235,13 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   auto loadRows = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces) -> Value {
     Type elem = cast<MemRefType>(src.getType()).getElementType();
     Value t = e.alloc({P, tl.rows, cols}, elem);
+    // A multi-row K tile is large (e.g. [128, 2, 1024] bf16 = 512 KiB when
+    // quantized on chip): one DMA would move it at one queue's rate while
+    // the TensorE waits, so it is split by partition ranges over several
+    // queues as well (same runs, same efficiency).
+    const int64_t bytes = P * tl.rows * cols * ((elem.getIntOrFloatBitWidth() + 7) / 8);
+    if (bytes >= kSplitBytes)
+      pieces = std::max(pieces, kLatencyPieces);
     const int64_t pr = P / pieces;
     auto part = [&](int64_t p0, int64_t r0, int64_t nr) {
       SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r0),
@@ -942,7 +1273,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     }
     return t;
   };
-  auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces = 1) -> Value {
+  auto loadRaw = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces) -> Value {
     if (tl.rows > 1)
       return loadRows(src, k0, f0, cols, pieces);
     Value t = e.alloc({tl.tk, cols}, cast<MemRefType>(src.getType()).getElementType());
@@ -958,6 +1289,15 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       dma->setAttr(kNoReuseAttr, unit);
     }
     return t;
+  };
+  auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces = 1) -> Value {
+    auto it = quantOf.find(src);
+    if (it == quantOf.end())
+      return loadRaw(src, k0, f0, cols, pieces);
+    Value x = loadRaw(it->second.src, k0, f0, cols, pieces);
+    if (!x)
+      return Value();
+    return quantize(x, it->second, cast<MemRefType>(src.getType()).getElementType());
   };
   // Evicts a [TM, TN] tile (f32 PSUM, or an SBUF accumulator) to C[m0, n0]
   // in C's dtype.

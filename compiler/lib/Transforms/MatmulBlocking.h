@@ -54,6 +54,12 @@ inline constexpr llvm::StringLiteral kNoReuseAttr = "trnc.no_reuse";
 /// constant (then also stored as the plan's `scale`): applied by the blocked
 /// lowering at eviction, absorbed (not lowered) by trn-lower-to-trn.
 inline constexpr llvm::StringLiteral kEpilogueAttr = "trnc.blocked_epilogue";
+/// The device quantization of an activation operand of a blocked FP8 GEMM,
+/// `Q = truncf(extf(X) * s)` (s its second input, rank-0 f32, or a constant
+/// also stored in the plan as `quant_l_scale` / `quant_r_scale`): the
+/// blocked lowering loads X and quantizes each staged tile on chip; the op
+/// is absorbed by trn-lower-to-trn (Q is never materialised).
+inline constexpr llvm::StringLiteral kOperandQuantAttr = "trnc.blocked_operand_quantize";
 
 enum class Strategy { Naive, Hoist, BlockMN, BlockMNK };
 
@@ -70,6 +76,9 @@ struct GemmShape {
   /// Fp8DoubleRow: FP8 operands on the double-row data path (K tile =
   /// 2 x partitions, [P, 2, F] operand tiles).
   trnrt::MatmulMode mode = trnrt::MatmulMode::Normal;
+  /// Operands quantized on chip after the load (kOperandQuantAttr): the
+  /// dtype loaded from HBM (f32/bf16) instead of `in`.
+  std::optional<trnrt::DType> quantSrcL, quantSrcR;
 };
 
 struct Plan {
@@ -80,6 +89,9 @@ struct Plan {
   bool accInOutputType = false;
   double estimatedNs = 0;         // analytic estimate (ranking only)
   int64_t sbufBytes = 0;          // bytes per partition the plan keeps live
+  /// FP8 operands quantized on chip after their load (GemmShape::quantSrc*);
+  /// an operand that could be but is not keeps trn-quantize's separate pass.
+  bool quantL = false, quantR = false;
 };
 
 /// Tile sizes: TM (stationary free), TN (moving free, one PSUM bank of f32),
@@ -120,6 +132,9 @@ LogicalResult markBlockedMatmuls(func::FuncOp func);
 /// Whether `op` is part of a blocked GEMM (the matmul carrying the plan, or
 /// its absorbed rescale epilogue): trn-tile leaves it untiled.
 bool hasPlan(Operation *op);
+/// The rescale epilogue or an operand quantization of a blocked GEMM: its
+/// lowering applies them; trn-lower-to-trn lowers nothing for these ops.
+bool isAbsorbedByBlockedMatmul(Operation *op);
 
 } // namespace mlir::trn::blocking
 

@@ -1,4 +1,4 @@
-// RUN: trn-opt --trn-tile --trn-bufferize --trn-place-memory --trn-lower-to-trn --trn-unroll %s | FileCheck %s
+// RUN: trn-opt --trn-tile --trn-bufferize --trn-place-memory --trn-lower-to-trn --trn-unroll --split-input-file %s | FileCheck %s
 // A blocked quantized GEMM (MatmulBlocking.h) on trn2, block-mn 2 x 1:
 // C[256, 512] = s * (L[512, 256]^T R[512, 512]) with FP8 operands (E4M3 x
 // E5M2 may mix) and a rank-0 device scale s. K = 512 is two double-row K
@@ -15,8 +15,12 @@
 // CHECK-NEXT: trn.dma_copy %{{.*}} -> %[[L0]] {trnc.no_reuse}
 // CHECK: %[[L1:.*]] = trn.alloc() : memref<128x2x128xf8E4M3FN, #trn.mem<sbuf>>
 // CHECK: memref.reinterpret_cast %arg0 to offset: [65536], sizes: [128, 2, 128], strides: [256, 32768, 1]
+// R tiles are 128 KiB: split by 32-partition ranges over several queues.
 // CHECK: %[[R0:.*]] = trn.alloc() : memref<128x2x512xf8E5M2, #trn.mem<sbuf>>
-// CHECK: memref.reinterpret_cast %arg1 to offset: [0], sizes: [128, 2, 512], strides: [512, 65536, 1]
+// CHECK: memref.reinterpret_cast %arg1 to offset: [0], sizes: [32, 2, 512], strides: [512, 65536, 1]
+// CHECK-NEXT: %[[RP:.*]] = memref.subview %[[R0]][0, 0, 0] [32, 2, 512] [1, 1, 1]
+// CHECK-NEXT: trn.dma_copy %{{.*}} -> %[[RP]] {trnc.no_reuse}
+// CHECK-COUNT-3: memref.reinterpret_cast %arg1 to offset: [{{16384|32768|49152}}], sizes: [32, 2, 512]
 // CHECK: %[[R1:.*]] = trn.alloc() : memref<128x2x512xf8E5M2, #trn.mem<sbuf>>
 // CHECK: %[[P:.*]] = trn.alloc() : memref<128x512xf32, #trn.mem<psum>>
 // CHECK-NEXT: trn.matmul %[[L0]], %[[R0]] -> %[[P]] mode fp8_double_row :
@@ -47,5 +51,39 @@ module attributes {trn.target = #trn.target<"trn2">, trnc.matmul_tiling = "block
       linalg.yield %v : bf16
     } -> tensor<256x512xbf16>
     return %y : tensor<256x512xbf16>
+  }
+}
+
+// -----
+
+// An activation operand quantized on the device (calibrated: constant scale
+// 4.0) is quantized on chip where the GEMM stages it: R is loaded in bf16
+// ([128, 2, 512], split over queues) and one ScalarE activation writes the
+// FP8 tile the matmul reads; the FP8 copy of R is never materialised.
+// CHECK-LABEL: func.func @fused_quant
+// CHECK-NOT: linalg.
+// CHECK: %[[X:.*]] = trn.alloc() : memref<128x2x512xbf16, #trn.mem<sbuf>>
+// CHECK: memref.reinterpret_cast %arg1 to offset: [0], sizes: [32, 2, 512], strides: [512, 65536, 1] : memref<512x512xbf16, #trn.mem<hbm>>
+// CHECK: %[[Q:.*]] = trn.alloc() : memref<128x2x512xf8E4M3FN, #trn.mem<sbuf>>
+// CHECK-NEXT: trn.activation identity %[[X]] -> %[[Q]] scale(4.000000e+00) bias(0.000000e+00)
+// CHECK: trn.matmul %{{.*}}, %[[Q]] -> %{{.*}} mode fp8_double_row :
+// CHECK-NOT: memref.alloc
+// CHECK: return
+module attributes {trn.target = #trn.target<"trn2">, trnc.matmul_tiling = "block-mn:2x1x1"} {
+  func.func @fused_quant(%l: tensor<512x256xf8E4M3FN>, %x: tensor<512x512xbf16>) -> tensor<256x512xf32> {
+    %qe = tensor.empty() : tensor<512x512xf8E4M3FN>
+    %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<512x512xbf16>) outs(%qe : tensor<512x512xf8E4M3FN>) {
+    ^bb0(%a: bf16, %o: f8E4M3FN):
+      %a32 = arith.extf %a : bf16 to f32
+      %s = arith.constant 4.0 : f32
+      %m = arith.mulf %a32, %s : f32
+      %t = arith.truncf %m : f32 to f8E4M3FN
+      linalg.yield %t : f8E4M3FN
+    } -> tensor<512x512xf8E4M3FN>
+    %e = tensor.empty() : tensor<256x512xf32>
+    %z = arith.constant 0.0 : f32
+    %f = linalg.fill ins(%z : f32) outs(%e : tensor<256x512xf32>) -> tensor<256x512xf32>
+    %q = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>] ins(%l, %r : tensor<512x256xf8E4M3FN>, tensor<512x512xf8E4M3FN>) outs(%f : tensor<256x512xf32>) -> tensor<256x512xf32>
+    return %q : tensor<256x512xf32>
   }
 }

@@ -181,3 +181,63 @@ module attributes {trn.target = #trn.target<"trn2">} {
     return %q : tensor<256x1024xf32>
   }
 }
+
+// -----
+
+// Device quantization of an activation operand (dynamic: a rank-0 amax) is
+// fused into the GEMM's operand loads when the plan quantizes on chip (an
+// explicit plan always does): its scale becomes a rank-0 tensor, the
+// quantization is marked `trnc.blocked_operand_quantize` and left untiled.
+// A quantized value with another use keeps the separate (tiled) pass.
+// CHECK-LABEL: func.func @operand_quant
+// CHECK: %[[S:.*]] = linalg.generic {{.*}}iterator_types = []} ins(%{{.*}} : tensor<f32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: arith.divf
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}}ins(%arg1, %[[S]] : tensor<512x1024xbf16>, tensor<f32>) outs(%{{.*}} : tensor<512x1024xf8E4M3FN>) attrs = {trnc.blocked_operand_quantize}
+// CHECK: linalg.matmul {{.*}}quant_r = "tensor"
+// CHECK-SAME: ins(%arg0, %[[Q]] :
+// CHECK-LABEL: func.func @shared_quant
+// CHECK-NOT: trnc.blocked_operand_quantize
+// CHECK: scf.for
+// CHECK: linalg.matmul {{.*}}trnc.matmul_plan
+// CHECK-NOT: quant_r
+// CHECK-SAME: strategy = "block-mn"
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#s0 = affine_map<(d0, d1) -> ()>
+#mL = affine_map<(m, n, k) -> (k, m)>
+#mR = affine_map<(m, n, k) -> (k, n)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+module attributes {trn.target = #trn.target<"trn2">, trnc.matmul_tiling = "block-mn:2x1x1"} {
+  func.func @operand_quant(%l: tensor<512x256xf8E4M3FN>, %x: tensor<512x1024xbf16>, %amax: tensor<f32>) -> tensor<256x1024xf32> {
+    %qe = tensor.empty() : tensor<512x1024xf8E4M3FN>
+    %r = linalg.generic {indexing_maps = [#id, #s0, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %amax : tensor<512x1024xbf16>, tensor<f32>) outs(%qe : tensor<512x1024xf8E4M3FN>) {
+    ^bb0(%a: bf16, %am: f32, %o: f8E4M3FN):
+      %k = arith.constant 4.480000e+02 : f32
+      %sc = arith.divf %k, %am : f32
+      %a32 = arith.extf %a : bf16 to f32
+      %m = arith.mulf %a32, %sc : f32
+      %t = arith.truncf %m : f32 to f8E4M3FN
+      linalg.yield %t : f8E4M3FN
+    } -> tensor<512x1024xf8E4M3FN>
+    %e = tensor.empty() : tensor<256x1024xf32>
+    %z = arith.constant 0.0 : f32
+    %f = linalg.fill ins(%z : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+    %q = linalg.matmul indexing_maps = [#mL, #mR, #mC] ins(%l, %r : tensor<512x256xf8E4M3FN>, tensor<512x1024xf8E4M3FN>) outs(%f : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+    return %q : tensor<256x1024xf32>
+  }
+  func.func @shared_quant(%l: tensor<512x256xf8E4M3FN>, %x: tensor<512x1024xbf16>) -> (tensor<256x1024xf32>, tensor<512x1024xf8E4M3FN>) {
+    %qe = tensor.empty() : tensor<512x1024xf8E4M3FN>
+    %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<512x1024xbf16>) outs(%qe : tensor<512x1024xf8E4M3FN>) {
+    ^bb0(%a: bf16, %o: f8E4M3FN):
+      %a32 = arith.extf %a : bf16 to f32
+      %s = arith.constant 4.0 : f32
+      %m = arith.mulf %a32, %s : f32
+      %t = arith.truncf %m : f32 to f8E4M3FN
+      linalg.yield %t : f8E4M3FN
+    } -> tensor<512x1024xf8E4M3FN>
+    %e = tensor.empty() : tensor<256x1024xf32>
+    %z = arith.constant 0.0 : f32
+    %f = linalg.fill ins(%z : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+    %q = linalg.matmul indexing_maps = [#mL, #mR, #mC] ins(%l, %r : tensor<512x256xf8E4M3FN>, tensor<512x1024xf8E4M3FN>) outs(%f : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+    return %q, %r : tensor<256x1024xf32>, tensor<512x1024xf8E4M3FN>
+  }
+}
