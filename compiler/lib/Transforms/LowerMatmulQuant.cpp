@@ -94,6 +94,38 @@ FailureOr<MxTiles> mlir::trn::lower::stageMx(TileEmitter &e, Value data, Value s
       e.dma(*view, row);
       return success();
     };
+    if (!partial) {
+      // All rows present: one DMA walking (p, r, c) of the HBM rows
+      // [start, start + rows * parts) viewed as [rows, parts, fc] (an
+      // expand_shape of the row block), into the tile [parts, rows, fc].
+      SmallVector<AccessDim> dims(batchDims.begin(), batchDims.end());
+      dims.push_back({kDim, start, rows * parts});
+      dims.push_back({kDim + 1, f0, fc});
+      FailureOr<Value> block = e.hbmAccess(src, dims);
+      if (failed(block))
+        return failure();
+      auto bt = cast<MemRefType>(block->getType());
+      if (bt.getRank() == 2) {
+        SmallVector<int64_t> strides;
+        int64_t off;
+        if (succeeded(bt.getStridesAndOffset(strides, off))) {
+          SmallVector<int64_t> shape = {rows, parts, fc};
+          SmallVector<int64_t> eStrides = {strides[0] * parts, strides[0], strides[1]};
+          auto et = MemRefType::get(shape, bt.getElementType(),
+                                    StridedLayoutAttr::get(e.b.getContext(), off, eStrides),
+                                    bt.getMemorySpace());
+          Value expanded = memref::ExpandShapeOp::create(
+              e.b, e.loc, et, *block, ArrayRef<ReassociationIndices>{{0, 1}, {2}},
+              ArrayRef<OpFoldResult>{e.b.getIndexAttr(rows), e.b.getIndexAttr(parts),
+                                     e.b.getIndexAttr(fc)});
+          FailureOr<Value> view = e.hbmAccess(expanded, {{1, 0, parts}, {0, 0, rows}, {2, 0, fc}});
+          if (failed(view))
+            return failure();
+          e.dma(*view, tile);
+          return success();
+        }
+      }
+    }
     if (fillWithData && limit < parts)
       return e.op->emitOpError("MXFP4 operand with K = ")
              << limit << " < " << parts

@@ -13,15 +13,18 @@
 #id = affine_map<(k, x) -> (k, x)>
 #blk = affine_map<(k, x) -> (k floordiv 32, x)>
 module attributes {trn.target = #trn.target<"trn3">} {
-  // K = 1000: a full 512-deep chunk (four [128, 1, 128] row DMAs per operand,
-  // [4, 4, F] scales), then 488 rows: three full rows and 104 partitions of
-  // the fourth, zero-filled first; the scale blocks 16..31 all exist.
+  // K = 1000: a full 512-deep chunk, each operand tile one DMA walking
+  // (p, r, c) = HBM row k0 + 128 r + p (strides [N, 128 N, 1]), the [4, 4, F]
+  // scales likewise (block k0/32 + 4 r + q: strides [N, 4 N, 1]); then 488
+  // rows: three full rows and 104 partitions of the fourth, zero-filled
+  // first, one DMA per row; the scale blocks 16..31 all exist.
   // CHECK-LABEL: func.func @mx_k1000
   // CHECK:      %[[L0:.*]] = trn.alloc() : memref<128x4x128xf8E4M3FN, #trn.mem<sbuf>>
   // CHECK:      %[[LS0:.*]] = trn.alloc() : memref<4x4x128xf8E8M0FNU, #trn.mem<sbuf>>
   // CHECK-NOT:  trn.memset
-  // CHECK-COUNT-4: trn.dma_copy %{{.*}} -> %{{.*}} : memref<128x128xf8E4M3FN, {{.*}}> -> memref<128x1x128xf8E4M3FN, strided<[512, 128, 1]{{.*}}>, #trn.mem<sbuf>>
-  // CHECK-COUNT-4: trn.dma_copy %{{.*}} -> %{{.*}} : memref<4x128xf8E8M0FNU, {{.*}}> -> memref<4x1x128xf8E8M0FNU, strided<[512, 128, 1]{{.*}}>, #trn.mem<sbuf>>
+  // CHECK:      trn.dma_copy %{{.*}} -> %[[L0]] : memref<128x4x128xf8E4M3FN, strided<[128, 16384, 1]>, #trn.mem<hbm>> -> memref<128x4x128xf8E4M3FN, #trn.mem<sbuf>>
+  // CHECK-NEXT: memref.reinterpret_cast
+  // CHECK-NEXT: trn.dma_copy %{{.*}} -> %[[LS0]] : memref<4x4x128xf8E8M0FNU, strided<[128, 512, 1]>, #trn.mem<hbm>> -> memref<4x4x128xf8E8M0FNU, #trn.mem<sbuf>>
   // CHECK:      %[[R0:.*]] = trn.alloc() : memref<128x4x256xf8E4M3FN, #trn.mem<sbuf>>
   // CHECK:      %[[RS0:.*]] = trn.alloc() : memref<4x4x256xf8E8M0FNU, #trn.mem<sbuf>>
   // CHECK:      trn.matmul %[[L0]], %[[R0]] scales(%[[LS0]], %[[RS0]] : memref<4x4x128xf8E8M0FNU, #trn.mem<sbuf>>, memref<4x4x256xf8E8M0FNU, #trn.mem<sbuf>>) -> %[[ACC:.*]] mode  mx : memref<128x4x128xf8E4M3FN, #trn.mem<sbuf>>, memref<128x4x256xf8E4M3FN, #trn.mem<sbuf>> -> memref<128x256xf32, #trn.mem<psum>>
@@ -85,6 +88,7 @@ module attributes {trn.target = #trn.target<"trn3">} {
   // CHECK-LABEL: func.func @mx_fp4
   // CHECK: %[[L:.*]] = trn.alloc() : memref<64x4x128xf4E2M1FN, #trn.mem<sbuf>>
   // CHECK-NOT: trn.memset
+  // CHECK: trn.dma_copy %{{.*}} -> %[[L]] : memref<64x4x128xf4E2M1FN, strided<[128, 8192, 1]>, #trn.mem<hbm>> -> memref<64x4x128xf4E2M1FN, #trn.mem<sbuf>>
   // CHECK: trn.matmul %[[L]], %{{.*}} scales(%{{.*}}, %{{.*}} : memref<2x4x128xf8E8M0FNU, #trn.mem<sbuf>>, memref<2x4x64xf8E8M0FNU, #trn.mem<sbuf>>) -> %{{.*}} mode  mx : memref<64x4x128xf4E2M1FN, #trn.mem<sbuf>>, memref<64x4x64xf8E4M3FN, #trn.mem<sbuf>>
   func.func @mx_fp4(%l: memref<256x128xf4E2M1FN, #trn.mem<hbm>>, %r: memref<256x64xf8E4M3FN, #trn.mem<hbm>>,
                     %ls: memref<8x128xf8E8M0FNU, #trn.mem<hbm>>, %rs: memref<8x64xf8E8M0FNU, #trn.mem<hbm>>,
