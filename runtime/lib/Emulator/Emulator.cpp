@@ -25,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace trnrt {
 
@@ -190,12 +191,8 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end
   std::vector<uint64_t> signalsPerSem(numSems, 0);
   std::vector<uint8_t> hbmWritten(program.tensors.size(), 0); // tensors some instruction writes
-  // Bounding boxes of everything written (zeroed when the buffers are recycled).
-  emu::Box onChipWritten[2];
-  for (emu::Box &b : onChipWritten) {
-    b.p0 = UINT32_MAX;
-    b.lo = INT64_MAX;
-  }
+  // Footprints of everything written (zeroed when the buffers are recycled).
+  std::vector<emu::Box> onChipWritten;
   std::vector<std::pair<int64_t, int64_t>> hbmWrittenBytes(program.tensors.size(),
                                                            {INT64_MAX, INT64_MIN});
   RunStats stats;
@@ -220,11 +217,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
             auto &r = hbmWrittenBytes[op.ap->tensor];
             r = {std::min(r.first, box.lo), std::max(r.second, box.hi)};
           } else {
-            emu::Box &u = onChipWritten[op.ap->space == MemSpace::SBUF ? 0 : 1];
-            u.p0 = std::min(u.p0, box.p0);
-            u.p1 = std::max(u.p1, box.p1);
-            u.lo = std::min(u.lo, box.lo);
-            u.hi = std::max(u.hi, box.hi);
+            onChipWritten.push_back(box);
           }
         }
         if (deferred)
@@ -286,23 +279,33 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   if (data) {
     mem.sbuf.allocate(mem.sbufPitch * target->numPartitions);
     mem.psum.allocate(mem.psumPitch * target->numPartitions);
-    auto markOnChip = [](emu::ZeroBuffer &b, const emu::Box &u, uint64_t pitch) {
-      if (u.p0 < u.p1)
-        b.markDirty(u.p0 * pitch + static_cast<uint64_t>(u.lo), static_cast<size_t>(u.hi - u.lo),
-                    pitch, u.p1 - u.p0);
-      else
-        b.markDirty(0, 0);
+    // Programs write the same few tiles over and over: mark each once.
+    std::sort(onChipWritten.begin(), onChipWritten.end(), [](const emu::Box &a, const emu::Box &b) {
+      return std::tie(a.space, a.p0, a.p1, a.lo, a.hi) < std::tie(b.space, b.p0, b.p1, b.lo, b.hi);
+    });
+    onChipWritten.erase(std::unique(onChipWritten.begin(), onChipWritten.end(),
+                                    [](const emu::Box &a, const emu::Box &b) {
+                                      return a.space == b.space && a.p0 == b.p0 && a.p1 == b.p1 &&
+                                             a.lo == b.lo && a.hi == b.hi;
+                                    }),
+                        onChipWritten.end());
+    auto markOnChip = [&](emu::ZeroBuffer &b, uint32_t space, uint64_t pitch) {
+      b.markDirty(0, 0); // recyclable even if nothing is written
+      for (const emu::Box &u : onChipWritten)
+        if (u.space == space)
+          b.markDirty(u.p0 * pitch + static_cast<uint64_t>(u.lo),
+                      static_cast<size_t>(u.hi - u.lo), pitch, u.p1 - u.p0);
     };
-    markOnChip(mem.sbuf, onChipWritten[0], mem.sbufPitch);
-    markOnChip(mem.psum, onChipWritten[1], mem.psumPitch);
+    markOnChip(mem.sbuf, 0, mem.sbufPitch);
+    markOnChip(mem.psum, 1, mem.psumPitch);
     const size_t T = program.tensors.size();
     mem.hbm.assign(T, nullptr);
     mem.hbmOwned.resize(T);
     if (check) {
       mem.sbufInit.allocate(mem.sbuf.size());
       mem.psumInit.allocate(mem.psum.size());
-      markOnChip(mem.sbufInit, onChipWritten[0], mem.sbufPitch); // shadows: written alike
-      markOnChip(mem.psumInit, onChipWritten[1], mem.psumPitch);
+      markOnChip(mem.sbufInit, 0, mem.sbufPitch); // shadows: written alike
+      markOnChip(mem.psumInit, 1, mem.psumPitch);
       mem.hbmInit.resize(T);
     }
     // Scratch tensors share one lazily zeroed arena (64-byte aligned slots).

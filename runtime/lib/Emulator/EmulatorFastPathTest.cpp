@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -424,6 +425,50 @@ TEST(EmulatorFastPath, FootprintBoxesAreConservative) {
   EXPECT_FALSE(emu::boxesConflict(&r, 1, &r2, 1)); // two reads
   emu::Box h{2, 0, 1, 0, 16, true};
   EXPECT_FALSE(emu::boxesConflict(&w, 1, &h, 1)); // SBUF vs HBM tensor 0
+}
+
+/// Device buffers are recycled between runs with only the written footprint
+/// zeroed: a run that reads SBUF, PSUM and scratch it never wrote (allowed
+/// without the checkers) must see zeros, not the previous run's data, even
+/// after runs that wrote scattered tiles of those memories.
+TEST(EmulatorFastPath, RecycledBuffersReadAsZero) {
+  // Writer: fills SBUF tiles on various partitions/offsets, a PSUM bank and
+  // a scratch tensor with non-zero data.
+  ProgramBuilder w("trn2", 4);
+  const uint32_t x = w.tensor("x", TensorKind::Input, DType::F32, {128, 512});
+  const uint32_t scratch = w.tensor("s", TensorKind::Scratch, DType::F32, {128, 512});
+  w.tensor("y", TensorKind::Output, DType::F32, {1});
+  const std::vector<uint64_t> offsets = {0, 3000, 70000, 150000, 229000 - 2048};
+  for (size_t i = 0; i < offsets.size(); ++i)
+    w.add(kFirstDmaQueue, DmaCopy{sb(DType::F32, offsets[i], 32 * (i % 4), 32, {512}), hbm2d(x, DType::F32, 512, 0, 0, 32, 512)}, {}, {0});
+  w.add(kFirstDmaQueue + 1, DmaCopy{ps(DType::F32, 4096, 0, 128, {512}), hbm2d(x, DType::F32, 512, 0, 0, 128, 512)}, {}, {1});
+  w.add(kFirstDmaQueue + 2, DmaCopy{hbm2d(scratch, DType::F32, 512, 0, 0, 128, 512), hbm2d(x, DType::F32, 512, 0, 0, 128, 512)}, {}, {});
+  std::vector<HostTensor> win{hostTensor(DType::F32, {128, 512}, randomFloats(128 * 512, 3, 1.0f, 2.0f))};
+
+  // Reader: copies the same places (never written by it) to outputs.
+  ProgramBuilder r("trn2", 4);
+  const uint32_t rs = r.tensor("s", TensorKind::Scratch, DType::F32, {128, 512});
+  std::vector<uint32_t> outs;
+  for (size_t i = 0; i < offsets.size() + 2; ++i)
+    outs.push_back(r.tensor("o" + std::to_string(i), TensorKind::Output, DType::F32, {128, 512}));
+  for (size_t i = 0; i < offsets.size(); ++i)
+    r.add(kFirstDmaQueue, DmaCopy{hbm2d(outs[i], DType::F32, 512, 0, 0, 128, 512), sb(DType::F32, offsets[i], 0, 128, {512})}, {}, {});
+  r.add(kFirstDmaQueue + 1, DmaCopy{hbm2d(outs[offsets.size()], DType::F32, 512, 0, 0, 128, 512), ps(DType::F32, 4096, 0, 128, {512})}, {}, {});
+  r.add(kFirstDmaQueue + 2, DmaCopy{hbm2d(outs[offsets.size() + 1], DType::F32, 512, 0, 0, 128, 512), hbm2d(rs, DType::F32, 512, 0, 0, 128, 512)}, {}, {});
+
+  for (int round = 0; round < 3; ++round) {
+    RunOptions o;
+    o.threads = round == 2 ? 1 : 0;
+    auto wr = createEmulatorDevice()->run(w.p, win, o);
+    ASSERT_TRUE(wr) << wr.error().message;
+    auto rr = createEmulatorDevice()->run(r.p, {}, o);
+    ASSERT_TRUE(rr) << rr.error().message;
+    for (size_t i = 0; i < rr->outputs.size(); ++i) {
+      const std::vector<uint8_t> &d = rr->outputs[i].data;
+      EXPECT_TRUE(std::all_of(d.begin(), d.end(), [](uint8_t b) { return b == 0; }))
+          << "round " << round << ": output " << i << " saw a previous run's data";
+    }
+  }
 }
 
 /// A pipeline whose correctness rests on cross-engine semaphores alone:

@@ -50,14 +50,12 @@ public:
   size_t size() const { return size_; }
 
 private:
-  struct Dirty {
-    size_t off, len, stride, count;
-  };
+  static constexpr size_t kChunk = 1024; // dirty-tracking granule (bytes)
   void release();
   uint8_t *ptr_ = nullptr, *base_ = nullptr; // base_: start of the mapping
   size_t size_ = 0, mapped_ = 0;              // mapped_ > 0: from mmap
   bool huge_ = false, recycle_ = false;
-  std::vector<Dirty> dirty_;
+  std::vector<uint8_t> dirty_; // one flag per kChunk bytes
 };
 
 /// The device memories of one run. `hbm[t]` is the bytes of program tensor t:

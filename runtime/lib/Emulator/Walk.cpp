@@ -193,14 +193,20 @@ void ZeroBuffer::allocate(size_t n, bool hugePages) {
 
 void ZeroBuffer::markDirty(size_t off, size_t len, size_t stride, size_t count) {
   recycle_ = true;
-  if (!len || !count)
+  if (!mapped_ || !len || !count)
     return;
-  if (off + (count - 1) * stride + len > size_) { // never expected: zero it all
-    off = 0;
-    len = size_;
-    count = 1;
+  if (dirty_.empty())
+    dirty_.assign((size_ + kChunk - 1) / kChunk, 0);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t a = off + i * stride;
+    if (a >= size_) { // never expected: zero it all
+      std::fill(dirty_.begin(), dirty_.end(), 1);
+      return;
+    }
+    const size_t b = std::min(size_, a + len);
+    std::fill(dirty_.begin() + static_cast<std::ptrdiff_t>(a / kChunk),
+              dirty_.begin() + static_cast<std::ptrdiff_t>((b - 1) / kChunk + 1), 1);
   }
-  dirty_.push_back({off, len, stride, count});
 }
 
 void ZeroBuffer::release() {
@@ -214,9 +220,17 @@ void ZeroBuffer::release() {
       keep = gPool.size() < kPoolEntries && bytes <= kPoolBytes;
     }
     if (keep) {
-      for (const Dirty &d : dirty_)
-        for (size_t i = 0; i < d.count; ++i)
-          std::memset(ptr_ + d.off + i * d.stride, 0, d.len);
+      for (size_t c = 0; c < dirty_.size();) {
+        if (!dirty_[c]) {
+          ++c;
+          continue;
+        }
+        size_t e = c;
+        while (e < dirty_.size() && dirty_[e])
+          ++e;
+        std::memset(ptr_ + c * kChunk, 0, std::min(size_, e * kChunk) - c * kChunk);
+        c = e;
+      }
       std::lock_guard<std::mutex> lk(gPoolMutex);
       gPool.push_back({base_, mapped_, huge_});
     } else {
