@@ -184,8 +184,14 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   // checkers need the sequential interleaving and keep executing inline.
   const bool data = !options.timingOnly;
   const bool check = options.check && data;
+  // By default small programs stay sequential: starting threads would cost
+  // more than it saves.
+  constexpr uint64_t kMinParallelInstructions = 16;
   const unsigned threads =
-      data && !check ? (options.threads ? options.threads : emu::defaultExecutorThreads()) : 1;
+      !data || check ? 1
+      : options.threads ? options.threads
+      : program.numInstructions() >= kMinParallelInstructions ? emu::defaultExecutorThreads()
+                                                               : 1;
   const bool deferred = threads > 1;
   std::vector<emu::Box> qBoxes[kMaxQueues];
   std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end

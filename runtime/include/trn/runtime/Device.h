@@ -62,9 +62,10 @@ struct RunOptions {
   bool check = false;
   /// Record a per-instruction trace for the profile.
   bool recordTrace = false;
-  /// Emulator threads for the arithmetic: 0 = the TBB arena's concurrency,
-  /// 1 = sequential. Results never depend on it (the checkers always run
-  /// sequentially).
+  /// Emulator threads for the arithmetic: 0 = the TBB arena's concurrency
+  /// for programs of 16+ instructions, unless the machine is busy (1-minute
+  /// load average >= cores); 1 = sequential. Results never depend on it (the
+  /// checkers always run sequentially).
   unsigned threads = 0;
 };
 
