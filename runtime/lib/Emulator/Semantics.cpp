@@ -222,6 +222,31 @@ std::optional<std::string> Executor::execute(const Instruction &inst) {
       inst.body);
 }
 
+namespace {
+/// d[p][i] = s[p][i] for a source whose rows are closer together than its
+/// elements (see dmaCopy), in 16 x 16 tiles of EB-byte elements.
+template <unsigned EB> void transposeTiles(const Walk &s, const Walk &d) {
+  constexpr uint32_t kT = 16;
+  const int64_t st = s.stride[0];
+  uint8_t tile[kT * kT * EB];
+  for (uint32_t p0 = 0; p0 < s.P; p0 += kT) {
+    const uint32_t pn = std::min<uint32_t>(kT, s.P - p0);
+    for (uint64_t i0 = 0; i0 < s.E; i0 += kT) {
+      const uint32_t in = static_cast<uint32_t>(std::min<uint64_t>(kT, s.E - i0));
+      for (uint32_t ii = 0; ii < in; ++ii) {
+        const uint8_t *src = s.mem + s.base + static_cast<int64_t>(i0 + ii) * st +
+                             static_cast<int64_t>(p0) * s.pitch;
+        for (uint32_t pp = 0; pp < pn; ++pp)
+          std::memcpy(tile + (pp * kT + ii) * EB, src + static_cast<int64_t>(pp) * s.pitch, EB);
+      }
+      for (uint32_t pp = 0; pp < pn; ++pp)
+        std::memcpy(d.mem + d.base + static_cast<int64_t>(p0 + pp) * d.pitch + i0 * EB,
+                    tile + pp * kT * EB, static_cast<size_t>(in) * EB);
+    }
+  }
+}
+} // namespace
+
 std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
   Walk s = walk(op.src), d = walk(op.dst);
   if (s.dtype != d.dtype)
@@ -241,21 +266,17 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
     return std::nullopt;
   }
   // Transposing read (rows closer together than the elements of a row, e.g.
-  // loading A^T from a row-major A): walk blocks of rows together so that
-  // consecutive reads share cache lines. Rows are written contiguously.
+  // loading A^T from a row-major A): 16 x 16 tiles through a local buffer,
+  // reading 16 source rows' shared cache lines and writing each destination
+  // row's segment once. Destination rows are a partition pitch apart (a
+  // multiple of 4 KiB, so the same cache set): element-wise scatter into 16 of
+  // them at a time thrashes L1.
   if (s.mem != d.mem && !s.nibble && s.P == d.P && s.E == d.E && s.nd == 1 &&
       d.contiguous() && std::abs(s.pitch) < std::abs(s.stride[0]) && s.P >= 8) {
-    constexpr uint32_t kBlock = 16;
-    const unsigned eb = s.eb;
-    const int64_t st = s.stride[0];
-    for (uint32_t p0 = 0; p0 < s.P; p0 += kBlock) {
-      const uint32_t p1 = std::min<uint32_t>(s.P, p0 + kBlock);
-      for (uint64_t i = 0; i < s.E; ++i) {
-        const uint8_t *src = s.mem + s.base + static_cast<int64_t>(i) * st;
-        for (uint32_t p = p0; p < p1; ++p)
-          std::memcpy(d.mem + d.base + static_cast<int64_t>(p) * d.pitch + i * eb,
-                      src + static_cast<int64_t>(p) * s.pitch, eb);
-      }
+    switch (s.eb) {
+    case 1: transposeTiles<1>(s, d); break;
+    case 2: transposeTiles<2>(s, d); break;
+    default: transposeTiles<4>(s, d); break;
     }
     return std::nullopt;
   }
