@@ -14,6 +14,11 @@
 //
 // All remaining loop dims are free dims, walked in result order.
 //
+// OCP MX (trn-quantize --quant=mxfp8/mxfp4): the scaled contraction (two
+// extra E8M0 scale inputs) is a device contraction; the activation block-amax
+// and quantize generics are neither tile roots nor element-wise generics
+// (lowered together to trn.quantize_mx).
+//
 //===----------------------------------------------------------------------===//
 #ifndef TRN_COMPILER_LIB_TRANSFORMS_TILEUTILS_H
 #define TRN_COMPILER_LIB_TRANSFORMS_TILEUTILS_H
