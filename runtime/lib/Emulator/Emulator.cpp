@@ -8,6 +8,11 @@
 // and timing are deterministic. Checks (bounds, deadlock, uninitialised reads,
 // races) fail the run with a one-line Error.
 //
+// The arithmetic never influences the timeline, so without the checkers it
+// runs after the event loop, in completion order, on several threads where
+// instruction footprints do not conflict (Parallel.cpp): the same memory
+// effects as applying each instruction at its completion.
+//
 //===----------------------------------------------------------------------===//
 
 #include "EmulatorInternal.h"
