@@ -69,6 +69,73 @@ LogicalResult mlir::trn::lower::lowerFill(RewriterBase &rewriter, linalg::FillOp
   return status;
 }
 
+/// Largest innermost source stride an HBM -> HBM copy is staged for.
+static constexpr int64_t kMaxStagedStride = 4;
+
+/// An HBM -> HBM copy whose source walks its innermost dim with a small
+/// stride (a stride-2 convolution's input taps, materialised before their
+/// matmul) moves one element per DMA run. Staged through SBUF tiles, the load
+/// becomes dense runs plus an on-chip compaction (TileEmitter::loadWidened)
+/// and the store dense runs, spread over several DMAs. Returns std::nullopt
+/// (nothing emitted) when the cost model prefers the single strided DMA.
+static std::optional<LogicalResult> copyThroughSbuf(TileEmitter &e, Value src, Value dst) {
+  auto st = cast<MemRefType>(src.getType());
+  SmallVector<int64_t> strides;
+  int64_t off;
+  const int64_t r = st.getRank();
+  if (r < 2 || !st.hasStaticShape() || failed(st.getStridesAndOffset(strides, off)) ||
+      strides[r - 1] < 2 || strides[r - 1] > kMaxStagedStride)
+    return std::nullopt;
+  Type elem = st.getElementType();
+  const int64_t budget = e.freeBudget(elem), P = e.target.numPartitions;
+  ArrayRef<int64_t> S = st.getShape();
+  // Partition dim k: the outermost dim whose trailing dims fit one tile row.
+  int64_t k = r - 2, free = S[r - 1];
+  while (k > 0 && free * S[k] <= budget)
+    free *= S[k--];
+  if (free > budget)
+    return std::nullopt;
+  const int64_t n = S[r - 1], s = strides[r - 1], wide = (n - 1) * s + 1;
+  const int64_t eb = (elem.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t lead = 1;
+  for (int64_t i = 0; i < k; ++i)
+    lead *= S[i];
+  auto bytes = [](int64_t v) { return static_cast<uint64_t>(v); };
+  const int64_t total = lead * S[k] * free;
+  double direct = e.target.dmaDurationNs(bytes(total * eb), bytes(eb), true);
+  double staged = 0;
+  for (int64_t p0 = 0; p0 < S[k]; p0 += P) {
+    int64_t pc = std::min(P, S[k] - p0);
+    staged += e.target.dmaDurationNs(bytes(pc * free / n * wide * eb), bytes(wide * eb), true) +
+              static_cast<double>(free) / e.target.dve.clockGHz +
+              e.target.dmaDurationNs(bytes(pc * free * eb), bytes(n * eb), true);
+  }
+  if (lead * staged >= direct)
+    return std::nullopt;
+
+  LogicalResult status = success();
+  forEachIndex(S.take_front(k), [&](ArrayRef<int64_t> idx) {
+    for (int64_t p0 = 0; p0 < S[k] && succeeded(status); p0 += P) {
+      int64_t pc = std::min(P, S[k] - p0);
+      SmallVector<AccessDim> dims;
+      for (auto [i, x] : llvm::enumerate(idx))
+        dims.push_back({static_cast<int64_t>(i), x, 1});
+      dims.push_back({k, p0, pc});
+      for (int64_t i = k + 1; i < r; ++i)
+        dims.push_back({i, 0, S[i]});
+      FailureOr<Value> in = e.hbmAccess(src, dims), out = e.hbmAccess(dst, dims);
+      if (failed(in) || failed(out)) {
+        status = failure();
+        return;
+      }
+      Value tile = e.alloc({pc, free}, elem);
+      e.dma(*in, tile);
+      e.dma(tile, *out);
+    }
+  });
+  return status;
+}
+
 LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op, Value src,
                                           Value dst) {
   TileEmitter e(rewriter, op);
@@ -111,6 +178,8 @@ LogicalResult mlir::trn::lower::lowerCopy(RewriterBase &rewriter, Operation *op,
       e.tensorCopy(staged, phys);
     return success();
   }
+  if (std::optional<LogicalResult> staged = copyThroughSbuf(e, src, dst))
+    return *staged;
   FailureOr<Value> s = e.hbmAccess(src, fullWalk(st));
   FailureOr<Value> d = e.hbmAccess(dst, fullWalk(dt));
   if (failed(s) || failed(d))

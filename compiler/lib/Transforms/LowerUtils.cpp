@@ -32,7 +32,237 @@ Value TileEmitter::alloc(ArrayRef<int64_t> shape, Type elementType, MemSpace spa
   return AllocOp::create(b, loc, getTileType(shape, elementType, space), IntegerAttr());
 }
 
-void TileEmitter::dma(Value src, Value dst) { DmaCopyOp::create(b, loc, src, dst, {}, {}, {}); }
+void TileEmitter::dma(Value src, Value dst) {
+  if (!loadBroadcast(src, dst) && !loadWidened(src, dst))
+    DmaCopyOp::create(b, loc, src, dst, {}, {}, {});
+}
+
+/// The walk of an HBM -> SBUF load into a [P, F] tile as (sizes, strides)
+/// with unit dims dropped: dim 0 the P partitions, then the free dims whose
+/// sizes multiply to F. Fails for other transfers and dynamic layouts.
+static bool loadWalkOf(Value src, Value dst, SmallVectorImpl<int64_t> &S,
+                       SmallVectorImpl<int64_t> &ss) {
+  auto st = cast<MemRefType>(src.getType()), dt = cast<MemRefType>(dst.getType());
+  SmallVector<int64_t> strides;
+  int64_t off;
+  if (getMemSpace(st) != MemSpace::HBM || getMemSpace(dt) != MemSpace::SBUF ||
+      !st.hasStaticShape() || !dt.hasStaticShape() || dt.getRank() != 2 ||
+      failed(st.getStridesAndOffset(strides, off)) || llvm::any_of(strides, ShapedType::isDynamic))
+    return false;
+  for (int64_t i = 0; i < st.getRank(); ++i)
+    if (st.getDimSize(i) != 1) {
+      S.push_back(st.getDimSize(i));
+      ss.push_back(strides[i]);
+    }
+  if (dt.getDimSize(0) == 1 || S.empty() || S[0] != dt.getDimSize(0)) {
+    if (dt.getDimSize(0) != 1)
+      return false;
+    S.insert(S.begin(), 1);
+    ss.insert(ss.begin(), 0);
+  }
+  if (S.size() < 2)
+    return false;
+  int64_t F = 1;
+  for (size_t i = 1; i < S.size(); ++i)
+    F *= S[i];
+  return F == dt.getDimSize(1);
+}
+
+/// The destination tile `dst` ([P, F], unit innermost stride) as a view of
+/// its buffer's rows with `shape` (dim 0 = partitions, row-major free dims).
+static Value rowView(TileEmitter &e, OpBuilder &b, Location loc, Value dst,
+                     ArrayRef<int64_t> shape) {
+  auto dt = cast<MemRefType>(dst.getType());
+  SmallVector<int64_t> ds;
+  int64_t doff;
+  Value root = TileEmitter::onChipRoot(dst);
+  if (!root || dt.getRank() != 2 || failed(dt.getStridesAndOffset(ds, doff)) ||
+      ShapedType::isDynamic(doff) || ds[1] != 1)
+    return Value();
+  int64_t rowElems = 1;
+  for (int64_t d : cast<MemRefType>(root.getType()).getShape().drop_front())
+    rowElems *= d;
+  if (ds[0] != rowElems && shape[0] != 1)
+    return Value();
+  SmallVector<int64_t> strides(shape.size());
+  int64_t row = 1;
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 1; --i) {
+    strides[i] = row;
+    row *= shape[i];
+  }
+  strides[0] = rowElems;
+  return e.reinterpretTile(root, doff, shape, strides);
+}
+
+Value TileEmitter::reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,
+                                   ArrayRef<int64_t> strides) {
+  auto bt = cast<MemRefType>(base.getType());
+  auto type = MemRefType::get(shape, bt.getElementType(),
+                              StridedLayoutAttr::get(b.getContext(), offset, strides),
+                              bt.getMemorySpace());
+  SmallVector<OpFoldResult> sizes, steps;
+  for (int64_t x : shape)
+    sizes.push_back(b.getIndexAttr(x));
+  for (int64_t x : strides)
+    steps.push_back(b.getIndexAttr(x));
+  return memref::ReinterpretCastOp::create(b, loc, type, base, b.getIndexAttr(offset), sizes,
+                                           steps);
+}
+
+bool TileEmitter::loadBroadcast(Value src, Value dst) {
+  SmallVector<int64_t> S, ss;
+  if (!loadWalkOf(src, dst, S, ss))
+    return false;
+  auto st = cast<MemRefType>(src.getType());
+  const int64_t r = S.size(), P = S[0];
+  // Free dims the DMA would re-read (stride 0) are expanded on chip instead.
+  SmallVector<int64_t> cSizes{P}, cStrides{ss[0]};
+  int64_t F = 1, Fc = 1;
+  bool broadcast = false;
+  for (int64_t i = 1; i < r; ++i) {
+    F *= S[i];
+    if (ss[i] == 0 && S[i] > 1) {
+      broadcast = true;
+      continue;
+    }
+    cSizes.push_back(S[i]);
+    cStrides.push_back(ss[i]);
+    Fc *= S[i];
+  }
+  if (!broadcast)
+    return false;
+  Type elem = st.getElementType();
+  const int64_t e = (elem.getIntOrFloatBitWidth() + 7) / 8;
+  auto runOf = [&](ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
+    return strides.size() > 1 && strides.back() == 1 ? sizes.back() * e : e;
+  };
+  auto bytes = [](int64_t v) { return static_cast<uint64_t>(v); };
+  double direct = target.dmaDurationNs(bytes(P * F * e), bytes(runOf(S, ss)), true);
+  double compact = target.dmaDurationNs(bytes(P * Fc * e), bytes(runOf(cSizes, cStrides)), true) +
+                   static_cast<double>(F) / target.dve.clockGHz;
+  if (compact >= direct)
+    return false;
+  Value dstView = rowView(*this, b, loc, dst, S);
+  if (!dstView)
+    return false;
+  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
+  if (failed(base))
+    return false;
+  std::optional<int64_t> baseOff = getConstantIntValue(base->second);
+  auto cType = MemRefType::get(
+      cSizes, elem,
+      StridedLayoutAttr::get(b.getContext(), baseOff ? *baseOff : ShapedType::kDynamic, cStrides),
+      st.getMemorySpace());
+  SmallVector<OpFoldResult> cs, cst;
+  for (int64_t x : cSizes)
+    cs.push_back(b.getIndexAttr(x));
+  for (int64_t x : cStrides)
+    cst.push_back(b.getIndexAttr(x));
+  Value compactView =
+      memref::ReinterpretCastOp::create(b, loc, cType, base->first, base->second, cs, cst);
+  Value scratch = alloc({P, Fc}, elem);
+  DmaCopyOp::create(b, loc, compactView, scratch, {}, {}, {});
+  // Scratch read back with stride 0 on the broadcast dims.
+  SmallVector<int64_t> rd(r);
+  int64_t row = 1;
+  for (int64_t i = r - 1; i >= 1; --i) {
+    if (ss[i] == 0 && S[i] > 1) {
+      rd[i] = 0;
+      continue;
+    }
+    rd[i] = row;
+    row *= S[i];
+  }
+  rd[0] = Fc;
+  tensorCopy(reinterpretTile(scratch, 0, S, rd), dstView);
+  return true;
+}
+
+/// Largest innermost HBM stride loadWidened over-fetches across.
+static constexpr int64_t kMaxWidenStride = 4;
+
+bool TileEmitter::loadWidened(Value src, Value dst) {
+  SmallVector<int64_t> S, ss;
+  if (!loadWalkOf(src, dst, S, ss))
+    return false;
+  auto st = cast<MemRefType>(src.getType()), dt = cast<MemRefType>(dst.getType());
+  SmallVector<int64_t> ds;
+  int64_t doff;
+  if (failed(dt.getStridesAndOffset(ds, doff)) || ShapedType::isDynamic(doff) || ds[1] != 1)
+    return false;
+  const int64_t r = S.size(), P = S[0], n = S[r - 1], s = ss[r - 1];
+  if (n < 2 || s < 2 || s > kMaxWidenStride)
+    return false;
+  int64_t F = 1;
+  for (int64_t i = 1; i < r; ++i)
+    F *= S[i];
+  const int64_t outer = F / n, wide = (n - 1) * s + 1;
+  Type elem = st.getElementType();
+  const int64_t e = (elem.getIntOrFloatBitWidth() + 7) / 8;
+  if (outer * wide > 2 * freeBudget(elem)) // stride 2 at the usual tile budget
+    return false;
+  // Element-granular runs vs dense runs of the span plus one engine pass.
+  auto bytes = [](int64_t v) { return static_cast<uint64_t>(v); };
+  double narrow = target.dmaDurationNs(bytes(P * F * e), bytes(e), true);
+  double widened = target.dmaDurationNs(bytes(P * outer * wide * e), bytes(wide * e), true) +
+                   static_cast<double>(F) / target.dve.clockGHz;
+  if (widened >= narrow)
+    return false;
+  // The destination as rows of its buffer (dim 0 steps by partitions).
+  Value dstRoot = onChipRoot(dst);
+  if (!dstRoot)
+    return false;
+  int64_t dstRowElems = 1;
+  for (int64_t d : cast<MemRefType>(dstRoot.getType()).getShape().drop_front())
+    dstRowElems *= d;
+  if (ds[0] != dstRowElems && P != 1)
+    return false;
+
+  // HBM: the same walk with a dense innermost span.
+  SmallVector<int64_t> wSizes(S), wStrides(ss);
+  wSizes.back() = wide;
+  wStrides.back() = 1;
+  auto ofrs = [&](ArrayRef<int64_t> v) {
+    SmallVector<OpFoldResult> out;
+    for (int64_t x : v)
+      out.push_back(b.getIndexAttr(x));
+    return out;
+  };
+  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
+  if (failed(base))
+    return false;
+  std::optional<int64_t> baseOff = getConstantIntValue(base->second);
+  auto wType = MemRefType::get(
+      wSizes, elem,
+      StridedLayoutAttr::get(b.getContext(), baseOff ? *baseOff : ShapedType::kDynamic, wStrides),
+      st.getMemorySpace());
+  Value wideView = memref::ReinterpretCastOp::create(b, loc, wType, base->first, base->second,
+                                                     ofrs(wSizes), ofrs(wStrides));
+  Value scratch = alloc({P, outer * wide}, elem);
+  DmaCopyOp::create(b, loc, wideView, scratch, {}, {}, {});
+
+  // On chip: read every s-th element of the span into the destination.
+  SmallVector<int64_t> shape(S), srcStrides(r), dstStrides(r);
+  srcStrides[r - 1] = s;
+  dstStrides[r - 1] = 1;
+  int64_t srcRow = wide, dstRow = n;
+  for (int64_t i = r - 2; i >= 1; --i) {
+    srcStrides[i] = srcRow;
+    dstStrides[i] = dstRow;
+    srcRow *= shape[i];
+    dstRow *= shape[i];
+  }
+  srcStrides[0] = outer * wide;
+  dstStrides[0] = dstRowElems;
+  auto view = [&](Value base, int64_t off, ArrayRef<int64_t> strides) -> Value {
+    auto type = MemRefType::get(shape, elem, StridedLayoutAttr::get(b.getContext(), off, strides),
+                                cast<MemRefType>(base.getType()).getMemorySpace());
+    return memref::ReinterpretCastOp::create(b, loc, type, base, b.getIndexAttr(off),
+                                             ofrs(shape), ofrs(strides));
+  };
+  tensorCopy(view(scratch, 0, srcStrides), view(dstRoot, doff, dstStrides));
+  return true;
+}
 
 Value TileEmitter::onChipRoot(Value v) {
   while (v) {

@@ -51,7 +51,26 @@ public:
   int64_t freeBudget(Type elementType) const;
 
   Value alloc(ArrayRef<int64_t> shape, Type elementType, MemSpace space = MemSpace::SBUF);
+  /// DMA `src` -> `dst`; an HBM -> SBUF load with a small innermost stride
+  /// may become a dense load plus an on-chip compaction (loadWidened).
   void dma(Value src, Value dst);
+  /// Strided HBM loads whose innermost stride is small (stride-2 convolution
+  /// taps, pooling windows) move one element per DMA run, and short runs cost
+  /// as much as dma.minRunBytes. When the cost model says it is cheaper, loads
+  /// the dense span of each row into a scratch tile and copies every s-th
+  /// element into `dst` with one engine instruction. Returns false (nothing
+  /// emitted) otherwise.
+  bool loadWidened(Value src, Value dst);
+  /// An HBM -> SBUF load that re-reads data along free dims of stride 0 (a
+  /// per-channel bias broadcast over the rows on partitions and the columns)
+  /// moves element-sized runs. When cheaper by the cost model, loads the
+  /// distinct values once and expands them with one engine copy reading the
+  /// scratch tile with stride 0. Returns false (nothing emitted) otherwise.
+  bool loadBroadcast(Value src, Value dst);
+  /// A view of on-chip buffer `base` (a trn.alloc) with static layout; dim 0
+  /// must step by the buffer's rows (partitions).
+  Value reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,
+                        ArrayRef<int64_t> strides);
 
   /// The trn.alloc behind an on-chip operand (possibly through the
   /// reinterpret_cast/subview views trn-place-memory created), else null.

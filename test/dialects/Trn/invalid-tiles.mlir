@@ -198,3 +198,14 @@ func.func @psum_free_elements(%a: memref<128x4097xbf16, #trn.mem<psum>>, %b: mem
   trn.tensor_copy %a -> %b : memref<128x4097xbf16, #trn.mem<psum>> -> memref<128x4097xbf16, #trn.mem<sbuf>>
   return
 }
+
+// -----
+
+// A reinterpret_cast view of an on-chip buffer starts at partition offset / row length.
+func.func @reinterpret_view_outside_partitions(%b: memref<32x8x4xf32, #trn.mem<sbuf>>) {
+  %t = trn.alloc() : memref<128x32xf32, #trn.mem<sbuf>>
+  %v = memref.reinterpret_cast %t to offset: [3200], sizes: [32, 8, 4], strides: [32, 4, 1] : memref<128x32xf32, #trn.mem<sbuf>> to memref<32x8x4xf32, strided<[32, 4, 1], offset: 3200>, #trn.mem<sbuf>>
+  // expected-error @+1 {{source accesses partitions [100, 132) outside the trn2 range [0, 128)}}
+  trn.tensor_copy %v -> %b : memref<32x8x4xf32, strided<[32, 4, 1], offset: 3200>, #trn.mem<sbuf>> -> memref<32x8x4xf32, #trn.mem<sbuf>>
+  return
+}

@@ -336,6 +336,24 @@ std::optional<PartitionRange> mlir::trn::getStaticPartitionRange(Value tile) {
       cur = cast.getSource();
       continue;
     }
+    if (auto rc = dyn_cast<memref::ReinterpretCastOp>(def)) {
+      // A multi-dim view of a whole buffer whose dim 0 steps by the buffer's
+      // rows (partitions); the offset picks the first one.
+      auto src = dyn_cast<MemRefType>(rc.getSource().getType());
+      if (!src || !src.hasStaticShape() || !src.getLayout().isIdentity() || src.getRank() < 1 ||
+          rc.getStaticOffsets().size() != 1 || rc.getStaticStrides().empty())
+        return std::nullopt;
+      int64_t row = 1;
+      for (int64_t d : src.getShape().drop_front())
+        row *= d;
+      int64_t off = rc.getStaticOffsets()[0], stride = rc.getStaticStrides()[0];
+      if (ShapedType::isDynamic(off) || ShapedType::isDynamic(stride) || off < 0 ||
+          (stride != row && rc.getStaticSizes()[0] != 1))
+        return std::nullopt;
+      r.start = off / row + r.start;
+      cur = rc.getSource();
+      continue;
+    }
     if (isa<AllocOp, memref::AllocOp, memref::AllocaOp>(def))
       return r;
     return std::nullopt;
