@@ -197,7 +197,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
       : options.threads ? options.threads
       : program.numInstructions() >= kMinParallelInstructions ? emu::defaultExecutorThreads()
                                                                : 1;
-  const bool deferred = threads > 1;
+  const bool deferred = data && !check;
   std::vector<emu::Box> qBoxes[kMaxQueues];
   std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end
   std::vector<uint64_t> signalsPerSem(numSems, 0);
@@ -288,8 +288,10 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   mem.psumPitch = target->psumBytesPerPartition();
   mem.trackInit = check;
   if (data) {
-    mem.sbuf.allocate(mem.sbufPitch * target->numPartitions);
-    mem.psum.allocate(mem.psumPitch * target->numPartitions);
+    // Deferred runs zero recycled buffers only if they may read initial
+    // contents (decided after the event loop, findUncoveredReads).
+    mem.sbuf.allocate(mem.sbufPitch * target->numPartitions, false, deferred);
+    mem.psum.allocate(mem.psumPitch * target->numPartitions, false, deferred);
     // Programs write the same few tiles over and over: mark each once.
     std::sort(onChipWritten.begin(), onChipWritten.end(), [](const emu::Box &a, const emu::Box &b) {
       return std::tie(a.space, a.p0, a.p1, a.lo, a.hi) < std::tie(b.space, b.p0, b.p1, b.lo, b.hi);
@@ -327,7 +329,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         arenaOffset[t] = arenaBytes;
         arenaBytes += (program.tensors[t].byteSize() + 63) / 64 * 64;
       }
-    mem.hbmArena.allocate(arenaBytes, /*hugePages=*/true);
+    mem.hbmArena.allocate(arenaBytes, /*hugePages=*/true, deferred);
     mem.hbmArena.markDirty(0, 0);
     for (size_t t = 0; t < T; ++t)
       if (program.tensors[t].kind == TensorKind::Scratch && hbmWritten[t])
@@ -538,6 +540,18 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
       const uint32_t b = qBoxBegin[q][i], e = qBoxBegin[q][i + 1];
       tasks.push_back({&qs[q].queue->instructions[i], qBoxes[q].data() + b, e - b});
     }
+    // Spaces: 0 SBUF, 1 PSUM, 2 + t HBM tensor t (scratch lives in the arena).
+    std::vector<uint8_t> uncovered(2 + program.tensors.size(), 0);
+    emu::findUncoveredReads(tasks, uncovered);
+    if (uncovered[0])
+      mem.sbuf.zeroStale();
+    if (uncovered[1])
+      mem.psum.zeroStale();
+    for (size_t t = 0; t < program.tensors.size(); ++t)
+      if (uncovered[2 + t] && program.tensors[t].kind == TensorKind::Scratch) {
+        mem.hbmArena.zeroStale();
+        break;
+      }
     if (auto err = emu::executeOrdered(mem, tasks, threads))
       return fail(order[err->first].first, order[err->first].second, err->second);
   }

@@ -30,9 +30,10 @@ namespace emu {
 /// A zero-filled byte buffer. Large ones are anonymous mappings (pages zeroed
 /// on first touch, so untouched SBUF/PSUM costs nothing) that are recycled
 /// through a small process-wide pool: a run registers what it may write
-/// (markDirty), release zeroes exactly that, and the next run of a program
-/// gets a zero buffer without paying page faults again (4 KiB faults cost
-/// more than the copies of a typical run). Scratch asks for transparent huge
+/// (markDirty), the pool remembers it, and the next user zeroes exactly that
+/// (or nothing, when it provably reads only what it writes itself) instead of
+/// paying page faults again (4 KiB faults cost more than the copies of a
+/// typical run). Scratch asks for transparent huge
 /// pages; a sparse buffer (SBUF rows) would have every touched 2 MiB zeroed.
 class ZeroBuffer {
 public:
@@ -40,7 +41,11 @@ public:
   ZeroBuffer(const ZeroBuffer &) = delete;
   ZeroBuffer &operator=(const ZeroBuffer &) = delete;
   ~ZeroBuffer() { release(); }
-  void allocate(size_t n, bool hugePages = false);
+  /// With `lazyZero`, a recycled buffer may still hold its previous users'
+  /// bytes until zeroStale(): for a run proven to read only what it wrote.
+  void allocate(size_t n, bool hugePages = false, bool lazyZero = false);
+  /// Zeroes what previous users of a recycled buffer left behind.
+  void zeroStale();
   /// Bytes [off + i * stride, + len) for i < count may become non-zero.
   /// Only a buffer marked at least once (an empty range counts) is recycled;
   /// its marks must cover every byte written.
@@ -55,7 +60,8 @@ private:
   uint8_t *ptr_ = nullptr, *base_ = nullptr; // base_: start of the mapping
   size_t size_ = 0, mapped_ = 0;              // mapped_ > 0: from mmap
   bool huge_ = false, recycle_ = false;
-  std::vector<uint8_t> dirty_; // one flag per kChunk bytes
+  std::vector<uint8_t> dirty_; // one flag per kChunk bytes: written by this run
+  std::vector<uint8_t> stale_; // chunks previous users may have left non-zero
 };
 
 /// The device memories of one run. `hbm[t]` is the bytes of program tensor t:
@@ -171,6 +177,12 @@ std::vector<Operand> operandsOf(const Instruction &inst);
 class Executor {
 public:
   Executor(Memory &m) : m_(m) {}
+  ~Executor() {
+    if (!own_)
+      s_.inUse = false;
+  }
+  Executor(const Executor &) = delete;
+  Executor &operator=(const Executor &) = delete;
   std::optional<std::string> execute(const Instruction &inst);
 
 private:
@@ -190,9 +202,22 @@ private:
   std::optional<std::string> scalarColumn(const ScalarOperand &s, uint32_t P,
                                           std::vector<float> &out, const char *what);
 
+  /// Gather/scatter buffers, kept per thread across runs: fresh multi-MiB
+  /// buffers every run cost page faults (glibc returns them to the kernel).
+  /// An executor nested on a thread whose buffers are in use (a run started
+  /// from a task that TBB runs while a matmul waits) gets its own.
+  struct Scratch {
+    std::vector<float> f0, f1, f2, f3, f4;
+    std::vector<uint8_t> raw, tmp;
+    bool inUse = false;
+  };
+  Scratch &acquireScratch();
+
   Memory &m_;
-  std::vector<float> f0_, f1_, f2_, f3_, f4_;
-  std::vector<uint8_t> raw_, tmp_;
+  std::unique_ptr<Scratch> own_;
+  Scratch &s_ = acquireScratch();
+  std::vector<float> &f0_ = s_.f0, &f1_ = s_.f1, &f2_ = s_.f2, &f3_ = s_.f3, &f4_ = s_.f4;
+  std::vector<uint8_t> &raw_ = s_.raw, &tmp_ = s_.tmp;
 };
 
 /// A conservative footprint of one operand: memory (0 SBUF, 1 PSUM, 2 + t
@@ -203,10 +228,17 @@ struct Box {
   uint32_t p0 = 0, p1 = 0;
   int64_t lo = 0, hi = 0;
   bool write = false;
+  bool dense = false; // the operand touches every byte of the box
 };
 Box footprintBox(const AccessPattern &ap, const Walk &w, bool write);
 /// Whether some box of `a` and some box of `b` overlap with at least one write.
 bool boxesConflict(const Box *a, size_t na, const Box *b, size_t nb);
+
+struct OrderedTask;
+/// Marks, in `uncovered` (indexed by Box::space, sized by the caller), the
+/// spaces where some read of `tasks` (in order) may see bytes that no earlier
+/// dense write of the same partitions wrote, i.e. the initial contents.
+void findUncoveredReads(const std::vector<OrderedTask> &tasks, std::vector<uint8_t> &uncovered);
 
 /// One instruction of a sequential execution order, with its footprint.
 struct OrderedTask {

@@ -25,9 +25,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <iterator>
+#include <map>
 #include <mutex>
 #include <new>
 #include <thread>
+#include <tuple>
 
 namespace trnrt {
 namespace emu {
@@ -59,7 +62,58 @@ Box footprintBox(const AccessPattern &ap, const Walk &w, bool write) {
   const int64_t upb = w.nibble ? 2 : 1; // a nibble write touches its whole byte
   b.lo = floorDiv(lo, upb);
   b.hi = ceilDiv(hi, upb);
+  // Every byte of the box: each row is one contiguous run, and (HBM) the rows
+  // are adjacent.
+  const bool rowDense = !w.nibble && w.contiguous();
+  const int64_t rowBytes = static_cast<int64_t>(w.E * w.eb);
+  b.dense = rowDense && (ap.space != MemSpace::HBM || w.P == 1 || w.pitch == rowBytes);
   return b;
+}
+
+void findUncoveredReads(const std::vector<OrderedTask> &tasks, std::vector<uint8_t> &uncovered) {
+  // Per (space, p0, p1): the union of dense write boxes so far, as disjoint
+  // byte intervals lo -> hi. A read is covered if one entry whose partitions
+  // contain the read's has an interval containing its bytes.
+  using Key = std::tuple<uint32_t, uint32_t, uint32_t>;
+  std::map<Key, std::map<int64_t, int64_t>> covered;
+  auto isCovered = [&](const Box &r) {
+    for (auto it = covered.lower_bound(Key{r.space, 0, 0});
+         it != covered.end() && std::get<0>(it->first) == r.space; ++it) {
+      if (std::get<1>(it->first) > r.p0 || std::get<2>(it->first) < r.p1)
+        continue;
+      const auto &iv = it->second;
+      auto j = iv.upper_bound(r.lo);
+      if (j == iv.begin())
+        continue;
+      --j;
+      if (j->first <= r.lo && j->second >= r.hi)
+        return true;
+    }
+    return false;
+  };
+  auto insert = [&](const Box &w) {
+    auto &iv = covered[Key{w.space, w.p0, w.p1}];
+    int64_t lo = w.lo, hi = w.hi;
+    auto j = iv.upper_bound(lo);
+    if (j != iv.begin() && std::prev(j)->second >= lo)
+      --j;
+    while (j != iv.end() && j->first <= hi) { // merge touching/overlapping intervals
+      lo = std::min(lo, j->first);
+      hi = std::max(hi, j->second);
+      j = iv.erase(j);
+    }
+    iv.emplace(lo, hi);
+  };
+  for (const OrderedTask &t : tasks) {
+    for (uint32_t k = 0; k < t.numBoxes; ++k) {
+      const Box &b = t.boxes[k];
+      if (!b.write && b.space < uncovered.size() && !uncovered[b.space] && !isCovered(b))
+        uncovered[b.space] = 1;
+    }
+    for (uint32_t k = 0; k < t.numBoxes; ++k)
+      if (t.boxes[k].write && t.boxes[k].dense)
+        insert(t.boxes[k]);
+  }
 }
 
 bool boxesConflict(const Box *a, size_t na, const Box *b, size_t nb) {

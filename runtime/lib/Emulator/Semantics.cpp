@@ -165,6 +165,16 @@ template <typename T> T *grow(std::vector<T> &v, size_t n) {
 
 } // namespace
 
+Executor::Scratch &Executor::acquireScratch() {
+  thread_local Scratch scratch;
+  if (!scratch.inUse) {
+    scratch.inUse = true;
+    return scratch;
+  }
+  own_ = std::make_unique<Scratch>();
+  return *own_;
+}
+
 Walk Executor::walk(const AccessPattern &ap) {
   Walk w;
   // Every AP was resolved and bounds-checked before the run started.

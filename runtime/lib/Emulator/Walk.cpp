@@ -141,13 +141,14 @@ struct Mapping {
   uint8_t *base;
   size_t len;
   bool huge;
+  std::vector<uint8_t> stale; // chunks (ZeroBuffer::kChunk) that may be non-zero
 };
 std::mutex gPoolMutex;
 std::vector<Mapping> gPool;
 constexpr size_t kPoolEntries = 8, kPoolBytes = size_t(512) << 20;
 } // namespace
 
-void ZeroBuffer::allocate(size_t n, bool hugePages) {
+void ZeroBuffer::allocate(size_t n, bool hugePages, bool lazyZero) {
   release();
   // mmap directly, not calloc: after freeing one large block glibc raises its
   // mmap threshold and calloc then memsets a reused heap block.
@@ -162,6 +163,7 @@ void ZeroBuffer::allocate(size_t n, bool hugePages) {
       for (size_t i = 0; i < gPool.size(); ++i)
         if (gPool[i].len == len && gPool[i].huge == hugePages) {
           p = gPool[i].base;
+          stale_ = std::move(gPool[i].stale);
           gPool.erase(gPool.begin() + static_cast<std::ptrdiff_t>(i));
           break;
         }
@@ -189,6 +191,25 @@ void ZeroBuffer::allocate(size_t n, bool hugePages) {
       throw std::bad_alloc();
   }
   size_ = n;
+  if (!lazyZero)
+    zeroStale();
+}
+
+void ZeroBuffer::zeroStale() {
+  // Chunks index the mapping from ptr_ (the same for every user of a mapping).
+  const size_t cap = mapped_ - static_cast<size_t>(ptr_ - base_);
+  for (size_t c = 0; c < stale_.size();) {
+    if (!stale_[c]) {
+      ++c;
+      continue;
+    }
+    size_t e = c;
+    while (e < stale_.size() && stale_[e])
+      ++e;
+    std::memset(ptr_ + c * kChunk, 0, std::min(cap, e * kChunk) - c * kChunk);
+    c = e;
+  }
+  stale_.clear();
 }
 
 void ZeroBuffer::markDirty(size_t off, size_t len, size_t stride, size_t count) {
@@ -196,7 +217,7 @@ void ZeroBuffer::markDirty(size_t off, size_t len, size_t stride, size_t count) 
   if (!mapped_ || !len || !count)
     return;
   if (dirty_.empty())
-    dirty_.assign((size_ + kChunk - 1) / kChunk, 0);
+    dirty_.assign((mapped_ - static_cast<size_t>(ptr_ - base_) + kChunk - 1) / kChunk, 0);
   for (size_t i = 0; i < count; ++i) {
     const size_t a = off + i * stride;
     if (a >= size_) { // never expected: zero it all
@@ -220,19 +241,14 @@ void ZeroBuffer::release() {
       keep = gPool.size() < kPoolEntries && bytes <= kPoolBytes;
     }
     if (keep) {
-      for (size_t c = 0; c < dirty_.size();) {
-        if (!dirty_[c]) {
-          ++c;
-          continue;
-        }
-        size_t e = c;
-        while (e < dirty_.size() && dirty_[e])
-          ++e;
-        std::memset(ptr_ + c * kChunk, 0, std::min(size_, e * kChunk) - c * kChunk);
-        c = e;
-      }
+      // The next user zeroes what this one and earlier ones left (or not, if
+      // it never reads it).
+      if (stale_.size() < dirty_.size())
+        stale_.resize(dirty_.size(), 0);
+      for (size_t c = 0; c < dirty_.size(); ++c)
+        stale_[c] |= dirty_[c];
       std::lock_guard<std::mutex> lk(gPoolMutex);
-      gPool.push_back({base_, mapped_, huge_});
+      gPool.push_back({base_, mapped_, huge_, std::move(stale_)});
     } else {
       munmap(base_, mapped_);
     }
@@ -242,6 +258,7 @@ void ZeroBuffer::release() {
   ptr_ = base_ = nullptr;
   size_ = mapped_ = 0;
   dirty_.clear();
+  stale_.clear();
   recycle_ = false;
 }
 
