@@ -142,7 +142,7 @@ PyProgram unwrap(Expected<Program> p) {
 }
 
 py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::string &profile,
-              bool check, unsigned threads) {
+              bool check, unsigned threads, bool bySource) {
   const Program &p = *self.program;
   std::vector<uint32_t> ins = p.inputIndices();
   if (py::len(inputs) != ins.size())
@@ -153,7 +153,7 @@ py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::stri
     host.push_back(toHost(p.tensors[ins[i]], i, inputs[i]));
   RunOptions options;
   options.check = check;
-  options.recordTrace = !profile.empty();
+  options.recordTrace = !profile.empty() || bySource;
   options.threads = threads;
   Expected<RunResult> result = Error{""};
   {
@@ -168,7 +168,27 @@ py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::stri
   py::list outs;
   for (const HostTensor &t : result->outputs)
     outs.append(fromHost(t));
-  return py::make_tuple(outs, statsToJson(p, result->stats), statsToTable(p, result->stats));
+  // Modeled busy time per source operation (model layer), most expensive first.
+  py::list sources;
+  std::string table = statsToTable(p, result->stats);
+  if (bySource) {
+    for (const SourceCost &c : costBySource(p, result->stats)) {
+      py::dict d;
+      d["source"] = c.source;
+      d["instructions"] = c.instructions;
+      py::dict engines;
+      for (const auto &kv : c.engineNs)
+        engines[py::str(kv.first)] = kv.second / 1000.0;
+      d["engine_busy_us"] = engines;
+      d["dma_busy_us"] = c.dmaNs / 1000.0;
+      d["dma_bytes"] = c.dmaBytes;
+      d["first_us"] = c.firstNs / 1000.0;
+      d["last_us"] = c.lastNs / 1000.0;
+      sources.append(d);
+    }
+    table += costBySourceTable(p, result->stats, 15);
+  }
+  return py::make_tuple(outs, statsToJson(p, result->stats), table, sources);
 }
 
 } // namespace
@@ -209,8 +229,11 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("num_instructions",
                              [](const PyProgram &self) { return self.program->numInstructions(); })
       .def("run", &run, py::arg("inputs"), py::arg("profile") = std::string(),
-           py::arg("check") = false, py::arg("threads") = 0u,
-           "Runs on the emulator; returns (outputs, stats_json, stats_table). With `profile`, "
-           "writes the Chrome trace-event JSON there. `threads`: emulator threads (0 = all "
-           "cores, 1 = sequential; results do not depend on it).");
+           py::arg("check") = false, py::arg("threads") = 0u, py::arg("by_source") = false,
+           "Runs on the emulator; returns (outputs, stats_json, stats_table, by_source). With "
+           "`profile`, writes the Chrome trace-event JSON there. `threads`: emulator threads (0 = "
+           "all cores, 1 = sequential; results do not depend on it). `by_source`: modeled busy "
+           "time per source operation (model layer), most expensive first, as a list of dicts "
+           "(source, instructions, engine_busy_us, dma_busy_us, dma_bytes, first_us, last_us) "
+           "and appended to the table.");
 }

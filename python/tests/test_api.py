@@ -184,3 +184,27 @@ def test_compile_error_is_one_line_per_diagnostic():
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: <trnc.compile_mlir>:2:8: 'tensor.generate' op is not supported by trnc")
     assert "see current operation" not in e.value.diagnostics
+
+
+def test_stats_by_source_names_model_layers():
+    from collections import OrderedDict
+    torch.manual_seed(0)
+    m = nn.Sequential(OrderedDict([("fc1", nn.Linear(64, 128)), ("act", nn.ReLU()),
+                                   ("fc2", nn.Linear(128, 10))])).eval()
+    x = torch.randn(8, 64)
+    cm = trnc.compile(m, (x,), target="trn2")
+    cm(x)
+    assert "by_source" not in cm.stats  # only on request (it records a trace)
+    cm.run(x, by_source=True)
+    rows = cm.stats["by_source"]
+    names = {r["source"] for r in rows}
+    assert {"fc1", "fc2"} <= names, names
+    # Every instruction is attributed to exactly one source.
+    assert sum(r["instructions"] for r in rows) == cm.stats["instructions"]
+    assert sum(r["dma_bytes"] for r in rows) == cm.stats["dma_bytes"]
+    pe_us = sum(r["engine_busy_us"].get("pe", 0.0) for r in rows)
+    # engine_busy is a fraction rounded to 1e-6 in the stats JSON.
+    t = cm.stats["time_us"]
+    assert pe_us == pytest.approx(cm.stats["engine_busy"]["pe"] * t, abs=0.5e-6 * t + 1e-9)
+    assert all(r["first_us"] <= r["last_us"] <= t + 1e-6 for r in rows)  # time_us rounded to 1e-6
+    assert "busy time by source op" in cm.stats_table

@@ -119,9 +119,11 @@ class CompiledModule:
     def __call__(self, *inputs):
         return self.run(*inputs)
 
-    def run(self, *inputs, profile=None, check=False):
+    def run(self, *inputs, profile=None, check=False, by_source=False):
         """Runs on the emulator.  ``profile=path`` writes a Chrome trace-event JSON (Perfetto);
-        ``check=True`` enables the race / uninitialised-read checker."""
+        ``check=True`` enables the race / uninitialised-read checker; ``by_source=True`` adds
+        ``stats["by_source"]``: modeled busy time per source operation (the model's module
+        paths, e.g. ``layer1.0.conv1``), most expensive first, also appended to ``stats_table``."""
         rt = _runtime()
         sig = self.inputs
         if len(inputs) != len(sig):
@@ -129,10 +131,13 @@ class CompiledModule:
         as_torch = any(_is_torch(x) for x in inputs)
         arrays = [self._to_numpy(x, s, i) for i, (x, s) in enumerate(zip(inputs, sig))]
         try:
-            outs, stats_json, table = self._program.run(arrays, os.fspath(profile) if profile else "", check)
+            outs, stats_json, table, sources = self._program.run(
+                arrays, os.fspath(profile) if profile else "", check, by_source=by_source)
         except rt.Error as e:
             raise TrncRuntimeError(str(e)) from None
         self.stats = json.loads(stats_json)
+        if by_source:
+            self.stats["by_source"] = sources
         self.stats_table = table
         return self._wrap_outputs(outs, as_torch)
 
