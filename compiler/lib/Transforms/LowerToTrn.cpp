@@ -59,7 +59,8 @@ static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
     if (auto t = dyn_cast<ShapedType>(v.getType()); t && !t.hasStaticShape())
       return op->emitOpError("has a dynamically shaped operand ") << t << "; run trn-tile";
   if (tileutils::isDeviceContraction(lop))
-    return lowerMatmul(rewriter, lop, initFill);
+    return blocking::hasPlan(op) ? lowerMatmulBlocked(rewriter, lop, initFill)
+                                 : lowerMatmul(rewriter, lop, initFill);
   if (tileutils::isMxQuantize(op))
     return lowerMxQuantize(rewriter, cast<linalg::GenericOp>(op));
   if (tileutils::isMxBlockAmax(op))
@@ -95,7 +96,11 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
     if (!tileutils::isDeviceContraction(op) && !isa<linalg::ReduceOp>(op) &&
         !tileutils::isMxBlockAmax(op))
       return;
-    if (linalg::FillOp fill = findInitFill(op, op.getDpsInitOperand(0)->get())) {
+    // A blocked GEMM overwrites all of C: its zero fill may lie before ops
+    // that do not touch C (e.g. an operand conversion's loop nest).
+    Value init = op.getDpsInitOperand(0)->get();
+    if (linalg::FillOp fill = blocking::hasPlan(op) ? findInitFillAcross(op, init)
+                                                    : findInitFill(op, init)) {
       initFills[op] = fill;
       absorbed.insert(fill);
     }

@@ -646,6 +646,21 @@ linalg::FillOp mlir::trn::lower::findInitFill(Operation *user, Value init) {
   return {};
 }
 
+linalg::FillOp mlir::trn::lower::findInitFillAcross(Operation *user, Value init) {
+  for (Operation *prev = user->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev))
+      if (fill.getDpsInitOperand(0)->get() == init)
+        return fill;
+    WalkResult uses = prev->walk([&](Operation *nested) {
+      return llvm::is_contained(nested->getOperands(), init) ? WalkResult::interrupt()
+                                                             : WalkResult::advance();
+    });
+    if (uses.wasInterrupted())
+      return {};
+  }
+  return {};
+}
+
 std::optional<double> mlir::trn::lower::fillValue(linalg::FillOp fill) {
   Value v = fill.getDpsInputOperand(0)->get();
   if (auto c = v.getDefiningOp<arith::ConstantOp>())

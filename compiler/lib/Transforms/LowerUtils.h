@@ -127,6 +127,11 @@ private:
 /// The linalg.fill that initialises `init` right before `user` in the same
 /// block (no other access of `init` in between), if any.
 linalg::FillOp findInitFill(Operation *user, Value init);
+/// Like findInitFill, but looks past ops (with regions too) that neither use
+/// `init` nor contain a use of it, e.g. the loop nest of an operand's
+/// conversion that bufferization placed between the fill and the matmul.
+/// For consumers that overwrite all of `init` (the blocked GEMM).
+linalg::FillOp findInitFillAcross(Operation *user, Value init);
 
 /// Float value of a fill's scalar (constant), if known.
 std::optional<double> fillValue(linalg::FillOp fill);
