@@ -25,7 +25,12 @@ std::string sourceOfDebug(const std::string &debug) {
     return debug.substr(at, debug.find(' ', at) - at);
   };
   std::string name = field(" in ");
-  return !name.empty() ? name : field(" at ");
+  if (!name.empty())
+    return name;
+  // A file location: the file's base name keeps table rows short.
+  std::string at = field(" at ");
+  size_t slash = at.rfind('/');
+  return slash == std::string::npos ? at : at.substr(slash + 1);
 }
 
 std::vector<SourceCost> costBySource(const Program &program, const RunStats &stats) {

@@ -11,6 +11,7 @@ TEST(SourceProfile, SourceKeyPrefersTheNameLocation) {
   EXPECT_EQ(sourceOfDebug("trn.matmul in layer1.0.conv1 at m.mlir:3:7"), "layer1.0.conv1");
   EXPECT_EQ(sourceOfDebug("trn.matmul in fc"), "fc");
   EXPECT_EQ(sourceOfDebug("trn.dma_copy at m.mlir:12:5"), "m.mlir:12:5");
+  EXPECT_EQ(sourceOfDebug("trn.dma_copy at /work/models/m.mlir:12:5"), "m.mlir:12:5");
   EXPECT_EQ(sourceOfDebug("trn.memset"), "");
   EXPECT_EQ(sourceOfDebug(""), "");
 }

@@ -133,7 +133,8 @@ struct SourceCost {
   uint64_t dmaBytes = 0;
   double firstNs = 0, lastNs = 0;         // span of its instructions
 };
-/// The source key of an Instruction::debug string ("op in NAME at FILE:L:C").
+/// The source key of an Instruction::debug string ("op in NAME at FILE:L:C"):
+/// NAME, else the base name of FILE with its line and column.
 std::string sourceOfDebug(const std::string &debug);
 /// Per-source costs of a run recorded with RunOptions::recordTrace, most
 /// expensive first (larger of any engine's time and DMA time per queue).
