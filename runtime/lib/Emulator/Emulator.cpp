@@ -373,7 +373,9 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         mem.hbmInit[t].assign(d.byteSize(), initialised ? 1 : 0);
     }
   }
-  emu::Executor exec(mem);
+  std::optional<emu::Executor> exec; // inline execution (checkers on)
+  if (data && !deferred)
+    exec.emplace(mem);
   std::optional<emu::RaceChecker> races;
   if (check)
     races.emplace(program, *target);
@@ -481,7 +483,7 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         if (auto race = races->access(q, idx, inst, vc[q]))
           return Error{*race};
       }
-      if (auto err = exec.execute(inst))
+      if (auto err = exec->execute(inst))
         return fail(q, idx, *err);
       if (check) {
         for (const emu::Operand &op : ops) {
