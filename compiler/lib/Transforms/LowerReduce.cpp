@@ -8,25 +8,54 @@
 // the column onto one partition with a PE transpose (trn.transpose into PSUM)
 // and reduces that row. A non-identity initial value (constant fill or an
 // HBM tensor) is combined at the end with the reduction's own ALU op.
+// A combiner of |element| (math.absf, e.g. max |x|) takes the absolute value
+// of each loaded tile on chip (ScalarE activation abs, in place): one read of
+// X, no |X| tensor in HBM.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LowerUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
 using namespace mlir::trn;
 using namespace mlir::trn::lower;
 
-static std::optional<AluOp> combinerOf(linalg::ReduceOp op) {
+/// The reduction's combiner: one ALU op of the element and the accumulator,
+/// optionally of |element| (`math.absf` of the input argument: max |x| for a
+/// dynamic quantization amax). `abs` is set when the element is absolute.
+static std::optional<AluOp> combinerOf(linalg::ReduceOp op, bool &abs) {
   Block &body = op.getCombiner().front();
-  if (body.getOperations().size() != 2)
+  abs = false;
+  if (body.getNumArguments() != 2)
     return std::nullopt;
-  Operation &comb = body.front();
-  if (comb.getNumOperands() != 2 || !llvm::all_of(comb.getOperands(), [&](Value v) {
-        return isa<BlockArgument>(v) && cast<BlockArgument>(v).getOwner() == &body;
-      }))
+  BlockArgument elem = body.getArgument(0), accArg = body.getArgument(1);
+  auto ops = body.without_terminator();
+  auto it = ops.begin();
+  if (it == ops.end())
+    return std::nullopt;
+  Value x = elem;
+  if (auto a = dyn_cast<math::AbsFOp>(*it); a && a.getOperand() == elem) {
+    abs = true;
+    x = a.getResult();
+    ++it;
+  }
+  if (it == ops.end() || std::next(it) != ops.end())
+    return std::nullopt;
+  Operation &comb = *it;
+  if (comb.getNumOperands() != 2 || comb.getNumResults() != 1 ||
+      body.getTerminator()->getNumOperands() != 1 ||
+      body.getTerminator()->getOperand(0) != comb.getResult(0))
+    return std::nullopt;
+  Value l = comb.getOperand(0), r = comb.getOperand(1);
+  bool argsOk = abs ? ((l == x && r == accArg) || (l == accArg && r == x))
+                    : llvm::all_of(comb.getOperands(), [&](Value v) {
+                        return isa<BlockArgument>(v) &&
+                               cast<BlockArgument>(v).getOwner() == &body;
+                      });
+  if (!argsOk)
     return std::nullopt;
   if (isa<arith::AddFOp>(comb))
     return AluOp::Add;
@@ -42,8 +71,9 @@ static std::optional<AluOp> combinerOf(linalg::ReduceOp op) {
 /// Reduces the walk `rows` (partition entry) x `reduced` of X over all
 /// reduced elements into the f32 column `col` [pc, 1]. Walks longer than the
 /// per-tile budget are reduced in chunks of the outermost reduced walk dim,
-/// combined with tensor_tensor.
-static LogicalResult reduceRows(TileEmitter &e, AluOp alu, Value X, AccessDim rows,
+/// combined with tensor_tensor. With `abs`, each loaded tile is replaced by
+/// its absolute value on ScalarE (exact, in place) before VectorE reduces it.
+static LogicalResult reduceRows(TileEmitter &e, AluOp alu, bool abs, Value X, AccessDim rows,
                                 ArrayRef<AccessDim> reduced, Value col) {
   Type xElem = cast<MemRefType>(X.getType()).getElementType();
   const int64_t budget = 4 * e.freeBudget(xElem);
@@ -56,6 +86,8 @@ static LogicalResult reduceRows(TileEmitter &e, AluOp alu, Value X, AccessDim ro
     FailureOr<Value> t = e.loadWalk(X, full, xElem);
     if (failed(t))
       return failure();
+    if (abs)
+      e.activation(ActFunc::Abs, *t, *t);
     e.tensorReduce(alu, *t, dst, {0});
     return success();
   };
@@ -90,10 +122,12 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
   TileEmitter e(rewriter, op);
   if (op.getNumDpsInputs() != 1)
     return op->emitOpError("reductions of several operands are not supported by trnc");
-  std::optional<AluOp> alu = combinerOf(op);
+  bool abs = false;
+  std::optional<AluOp> alu = combinerOf(op, abs);
   if (!alu)
     return op->emitOpError("reduction body must be a single arith addf/mulf/maximumf/minimumf "
-                           "of the element and the accumulator");
+                           "of the element and the accumulator (the element optionally "
+                           "through math.absf)");
   Value X = op.getDpsInputOperand(0)->get(), Y = op.getDpsInitOperand(0)->get();
   if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
     return op->emitOpError("reductions of on-chip tiles are not supported (reductions are not "
@@ -163,12 +197,14 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
         // One column: chunked free-dim reduction accumulated in f32.
         Value red = init == Init::None && yElem == f32 ? out : e.alloc(redShape, f32);
         SmallVector<AccessDim> reducedWalk(src.begin() + 1, src.end());
-        if (failed(reduceRows(e, *alu, X, src.front(), reducedWalk, red)))
+        if (failed(reduceRows(e, *alu, abs, X, src.front(), reducedWalk, red)))
           return failure();
         finish(red, out, *yView, redShape);
         continue;
       }
       Value t = e.load(*xView, tileShape, xElem);
+      if (abs)
+        e.activation(ActFunc::Abs, t, t);
       Value red = init == Init::None ? out : e.alloc(redShape, f32);
       e.tensorReduce(*alu, t, red, {1});
       finish(red, out, *yView, redShape);
@@ -193,12 +229,12 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
     AccessDim rowsWalk = src.empty() ? AccessDim{-1, 0, 1} : src.front();
     SmallVector<AccessDim> reducedWalk(src.begin() + (src.empty() ? 0 : 1), src.end());
     if (p0 == 0) {
-      if (failed(reduceRows(e, *alu, X, rowsWalk, reducedWalk, acc)))
+      if (failed(reduceRows(e, *alu, abs, X, rowsWalk, reducedWalk, acc)))
         return failure();
       continue;
     }
     Value part = e.alloc({pc, 1}, f32);
-    if (failed(reduceRows(e, *alu, X, rowsWalk, reducedWalk, part)))
+    if (failed(reduceRows(e, *alu, abs, X, rowsWalk, reducedWalk, part)))
       return failure();
     Value accRows = e.sliceTile(acc, 0, pc, 0, 1);
     e.tensorTensor(*alu, accRows, part, accRows);

@@ -18,9 +18,9 @@
 //   * activation operands are traced through data movement (slices,
 //     reshapes, zero pads) to their root, which is quantized
 //     once by an element-wise generic `truncf(x * (max_finite / amax))`;
-//     amax is a calibrated constant or computed on the device (|x| + reduce
-//     max into a rank-0 tensor); the data movement is replayed on the
-//     quantized root;
+//     amax is a calibrated constant or computed on the device (one
+//     linalg.reduce of max |x| into a rank-0 tensor); the data movement
+//     is replayed on the quantized root;
 //   * the chain accumulates in quantized units; its result is rescaled by
 //     s_L * s_R (one element-wise generic, a per-partition scale when per
 //     channel) and a non-zero initial value is divided by it first.
@@ -154,7 +154,7 @@ struct RoleScale {
   enum Kind { One, Scalar, PerChannel, Dynamic } kind = One;
   float scalar = 1.0f;        // Scalar: s
   std::vector<float> channel; // PerChannel: s per channel (last dim of the operand)
-  Value amaxMax, amaxMin;     // Dynamic: rank-0 max/min, s = max(max, -min, tiny) / maxFinite
+  Value amax;                 // Dynamic: rank-0 max |x|, s = max(amax, tiny) / maxFinite
   float maxFinite = 1.0f;
 };
 
@@ -186,7 +186,7 @@ struct QuantizeImpl {
   float maxFinite = 0.0f;
   llvm::MapVector<Value, unsigned> rootIndex; // activation roots in order of first use
   DenseMap<Value, Value> quantizedRoot;
-  DenseMap<Value, std::pair<Value, Value>> rootAmax; // device max, min of a root
+  DenseMap<Value, Value> rootAmax; // device max |x| of a root (rank-0)
 
   SmallVector<Chain> chains;
 
@@ -256,43 +256,35 @@ struct QuantizeImpl {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
 
-  /// Device amax of `src`: a full max and a full min reduction (in src's
-  /// element type, exact) into rank-0 tensors; amax = max(mx, -mn) is formed
-  /// where it is used (amaxInBody). Two reads of src, no intermediate tensor.
-  std::pair<Value, Value> emitAmax(OpBuilder &b, Location loc, Value src) {
+  /// Device amax of `src`: one full reduction max |x| (in src's element
+  /// type, exact) into a rank-0 tensor; the lowering takes |x| on chip before
+  /// reducing each tile (one read of src, no |x| tensor in HBM). NaN anywhere
+  /// gives a NaN amax (maximumf propagates NaN) and +-Inf an Inf amax, as the
+  /// max/min pair max(max, -min) did.
+  Value emitAmax(OpBuilder &b, Location loc, Value src) {
     auto t = tensorType(src);
     Type et = t.getElementType();
     unsigned rank = t.getRank();
     SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-    auto reduce = [&](bool isMax) -> Value {
-      Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, et);
-      APFloat inf = APFloat::getInf(cast<FloatType>(et).getFloatSemantics(), /*Negative=*/isMax);
-      Value start = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, inf));
-      Value filled = linalg::FillOp::create(b, loc, start, init).getResult(0);
-      auto red = linalg::ReduceOp::create(
-          b, loc, ValueRange{src}, ValueRange{filled}, dims,
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value m = isMax ? Value(arith::MaximumFOp::create(nb, l, a[0], a[1]))
-                            : Value(arith::MinimumFOp::create(nb, l, a[0], a[1]));
-            linalg::YieldOp::create(nb, l, m);
-          });
-      return red.getResult(0);
-    };
-    Value mx = reduce(true);
-    Value mn = reduce(false);
-    return {mx, mn};
+    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, et);
+    APFloat negInf = APFloat::getInf(cast<FloatType>(et).getFloatSemantics(), /*Negative=*/true);
+    Value start = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, negInf));
+    Value filled = linalg::FillOp::create(b, loc, start, init).getResult(0);
+    auto red = linalg::ReduceOp::create(
+        b, loc, ValueRange{src}, ValueRange{filled}, dims,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value abs = math::AbsFOp::create(nb, l, a[0]);
+          linalg::YieldOp::create(nb, l, Value(arith::MaximumFOp::create(nb, l, abs, a[1])));
+        });
+    return red.getResult(0);
   }
 
-  /// max(mx, -mn, tiny) in f32 inside a generic body.
-  Value amaxInBody(OpBuilder &nb, Location l, Value mx, Value mn) {
+  /// max(amax, tiny) in f32 inside a generic body.
+  Value amaxInBody(OpBuilder &nb, Location l, Value amax) {
     Type f32 = nb.getF32Type();
-    if (!mx.getType().isF32())
-      mx = arith::ExtFOp::create(nb, l, f32, mx);
-    if (!mn.getType().isF32())
-      mn = arith::ExtFOp::create(nb, l, f32, mn);
-    Value neg = arith::NegFOp::create(nb, l, mn);
-    Value am = arith::MaximumFOp::create(nb, l, mx, neg);
-    return arith::MaximumFOp::create(nb, l, am, f32Const(nb, l, kTinyAmax));
+    if (!amax.getType().isF32())
+      amax = arith::ExtFOp::create(nb, l, f32, amax);
+    return arith::MaximumFOp::create(nb, l, amax, f32Const(nb, l, kTinyAmax));
   }
 
   /// Quantized copy of an activation root (cached). A root produced by a
@@ -336,13 +328,12 @@ struct QuantizeImpl {
                         return arith::TruncFOp::create(nb, l, elemType, toF32(nb, l, x));
                       });
     } else if (dynamic) {
-      auto [mx, mn] = emitAmax(b, loc, src);
-      rootAmax[root] = {mx, mn};
+      Value amax = emitAmax(b, loc, src);
+      rootAmax[root] = amax;
       AffineMap scalarMap = AffineMap::get(rank, 0, {}, ctx);
-      q = elementwise(b, loc, t.getShape(), elemType, {src, mx, mn},
-                      {srcMap, scalarMap, scalarMap},
+      q = elementwise(b, loc, t.getShape(), elemType, {src, amax}, {srcMap, scalarMap},
                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        Value am = amaxInBody(nb, l, a[1], a[2]);
+                        Value am = amaxInBody(nb, l, a[1]);
                         Value inv = arith::DivFOp::create(nb, l, f32Const(nb, l, maxFinite), am);
                         Value s = arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), inv);
                         return arith::TruncFOp::create(nb, l, elemType, s);
@@ -507,9 +498,7 @@ struct QuantizeImpl {
       }
       case RoleScale::Dynamic:
         amaxArg[r] = inputs.size();
-        inputs.push_back(rs[r].amaxMax);
-        inputs.push_back(rs[r].amaxMin);
-        maps.push_back(AffineMap::get(rank, 0, {}, ctx));
+        inputs.push_back(rs[r].amax);
         maps.push_back(AffineMap::get(rank, 0, {}, ctx));
         scalar /= rs[r].maxFinite;
         break;
@@ -531,7 +520,7 @@ struct QuantizeImpl {
                          for (unsigned r = 0; r < 2; ++r) {
                            if (amaxArg[r] < 0)
                              continue;
-                           Value am = amaxInBody(nb, l, a[amaxArg[r]], a[amaxArg[r] + 1]);
+                           Value am = amaxInBody(nb, l, a[amaxArg[r]]);
                            x = arith::MulFOp::create(nb, l, x, am);
                          }
                          for (unsigned r = 0; r < 2; ++r)
@@ -654,7 +643,7 @@ struct QuantizeImpl {
       }
       for (unsigned r = 0; r < 2; ++r)
         if (rs[r].kind == RoleScale::Dynamic)
-          std::tie(rs[r].amaxMax, rs[r].amaxMin) = rootAmax.lookup(c.roles[r].root);
+          rs[r].amax = rootAmax.lookup(c.roles[r].root);
       bool scaled = rs[0].kind != RoleScale::One || rs[1].kind != RoleScale::One;
       // A non-zero initial value (bias, residual, an `outs` argument) is added
       // after the rescale, in real units: the chain starts from zero.
