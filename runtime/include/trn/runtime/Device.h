@@ -64,7 +64,7 @@ struct RunOptions {
   bool recordTrace = false;
   /// Emulator threads for the arithmetic: 0 = the TBB arena's concurrency
   /// for programs of 16+ instructions, unless the machine is busy (1-minute
-  /// load average >= cores); 1 = sequential. Results never depend on it (the
+  /// load average >= cores + 2); 1 = sequential. Results never depend on it (the
   /// checkers always run sequentially).
   unsigned threads = 0;
 };
