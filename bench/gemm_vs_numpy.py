@@ -43,7 +43,7 @@ def main():
     ap.add_argument("--binary", required=True, help="path to build/bench/emulator_gemm")
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--iters", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="alternating numpy/emulator rounds (each side keeps its best time)")
     args = ap.parse_args()
     n = args.size
