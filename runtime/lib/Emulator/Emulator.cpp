@@ -284,8 +284,8 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
   Memory mem;
   mem.target = target;
   mem.program = &program;
-  mem.sbufPitch = target->sbufBytesPerPartition;
-  mem.psumPitch = target->psumBytesPerPartition();
+  mem.sbufPitch = target->sbufBytesPerPartition + emu::kPartitionPadBytes;
+  mem.psumPitch = target->psumBytesPerPartition() + emu::kPartitionPadBytes;
   mem.trackInit = check;
   if (data) {
     // Deferred runs zero recycled buffers only if they may read initial

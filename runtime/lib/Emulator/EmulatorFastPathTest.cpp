@@ -430,8 +430,8 @@ TEST(EmulatorFastPath, FootprintBoxesAreConservative) {
     auto err = emu::resolveWalk(a, target, b.p, w);
     ASSERT_FALSE(err) << *err;
     const emu::Box box = emu::footprintBox(a, w, true);
-    const int64_t rowBytes = static_cast<int64_t>(
-        a.space == MemSpace::HBM ? 0 : target.sbufBytesPerPartition);
+    // Host bytes per partition row (the walk's pitch, in bytes).
+    const int64_t rowBytes = a.space == MemSpace::HBM ? 0 : w.pitch / (w.nibble ? 2 : 1);
     for (uint32_t p = 0; p < w.P; ++p)
       emu::forEachRun(w, p, [&](int64_t off, int64_t n, int64_t s, uint64_t) {
         for (int64_t i = 0; i < n; ++i) {

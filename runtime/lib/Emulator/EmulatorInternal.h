@@ -64,6 +64,14 @@ private:
   std::vector<uint8_t> stale_; // chunks previous users may have left non-zero
 };
 
+/// Host bytes between the end of one SBUF/PSUM partition row and the start of
+/// the next. Row pitches are multiples of 4 KiB, so without it the same column
+/// of every partition falls into one cache set and BLAS packing of a matmul
+/// operand (128 partitions, one cache line each) thrashes: measured 15 % more
+/// CPU for a 128x512x128 f32 matmul. Invisible outside the emulator: walks
+/// address rows by this pitch, bounds use the target's row size.
+constexpr uint64_t kPartitionPadBytes = 64;
+
 /// The device memories of one run. `hbm[t]` is the bytes of program tensor t:
 /// outputs own a vector (moved into the result), scratch lives in one zeroed
 /// arena, and inputs and constants that no instruction writes are used in
@@ -73,7 +81,7 @@ private:
 struct Memory {
   const Target *target = nullptr;
   const Program *program = nullptr;
-  uint64_t sbufPitch = 0, psumPitch = 0; // bytes per partition
+  uint64_t sbufPitch = 0, psumPitch = 0; // host bytes per partition row (padded)
   ZeroBuffer sbuf, psum;
   std::vector<uint8_t *> hbm;
   std::vector<std::vector<uint8_t>> hbmOwned; // outputs and written inputs/constants

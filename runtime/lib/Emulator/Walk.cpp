@@ -298,6 +298,7 @@ std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &ta
              std::to_string(static_cast<uint64_t>(ap.startPartition) + ap.numPartitions) +
              ") exceed " + std::to_string(target.numPartitions);
     const i128 rowUnits = static_cast<i128>(pitchBytes) * upb;
+    const i128 memRowUnits = static_cast<i128>(pitchBytes + kPartitionPadBytes) * upb;
     const i128 start = static_cast<i128>(ap.offset) * upb;
     if (ap.offset > pitchBytes || start + lo < 0 || start + hi > rowUnits) {
       std::ostringstream os;
@@ -306,8 +307,8 @@ std::optional<std::string> resolveWalk(const AccessPattern &ap, const Target &ta
          << ") bytes per partition outside [0, " << pitchBytes << ")";
       return os.str();
     }
-    w.pitch = static_cast<int64_t>(rowUnits);
-    w.base = static_cast<int64_t>(static_cast<i128>(ap.startPartition) * rowUnits + start);
+    w.pitch = static_cast<int64_t>(memRowUnits);
+    w.base = static_cast<int64_t>(static_cast<i128>(ap.startPartition) * memRowUnits + start);
   } else if (ap.space == MemSpace::HBM) {
     if (ap.tensor >= program.tensors.size())
       return "hbm tensor " + std::to_string(ap.tensor) + " does not exist";
