@@ -86,9 +86,10 @@ struct Costs {
     return {static_cast<uint32_t>(tiles.rows), static_cast<uint32_t>(cols)};
   }
   /// Load of one K tile [TK, cols] of an operand with `rowStride` elements
-  /// per HBM row (multi-row modes: [P, rows, cols], one DMA).
-  double dmaLoad(int64_t cols, int64_t rowStride, trnrt::DType dt) const {
-    const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
+  /// per HBM row (multi-row modes: [P, rows, cols], one DMA); `parts`
+  /// partitions instead of TK / rows for an MX scale tile [P/32, rows, cols].
+  double dmaLoad(int64_t cols, int64_t rowStride, trnrt::DType dt, int64_t parts = 0) const {
+    const uint32_t p = static_cast<uint32_t>(parts ? parts : tiles.tk / tiles.rows);
     trnrt::Instruction inst;
     trnrt::DmaCopy d;
     std::vector<int64_t> strides;
@@ -128,9 +129,16 @@ struct Costs {
     const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
     m.stationary =
         trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(tiles.tm));
-    m.moving =
-        trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(tiles.tn));
+    m.moving = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.inR.value_or(s.in), 0, 0, p,
+                                          kTileFree(tiles.tn));
     m.mode = s.mode;
+    if (s.mode == trnrt::MatmulMode::Mx) {
+      const uint32_t sp = p / static_cast<uint32_t>(tileutils::kMxBlock);
+      m.stationaryScale = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, trnrt::DType::E8M0,
+                                                     0, 0, sp, kTileFree(tiles.tm));
+      m.movingScale = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, trnrt::DType::E8M0, 0,
+                                                 0, sp, kTileFree(tiles.tn));
+    }
     inst.body = m;
     return t.durationNs(inst, trnrt::kQueuePE);
   }
@@ -176,6 +184,10 @@ int64_t bytesOf(trnrt::DType t, int64_t n) {
   return static_cast<int64_t>(trnrt::dtypeBytes(t, static_cast<uint64_t>(n)));
 }
 
+/// MX scale tiles sharing one allocation (one per 32-partition quadrant)
+/// when `batch` K tiles are loaded together: 4, 2 or 1.
+int64_t mxScalePack(int64_t batch) { return batch % 4 == 0 ? 4 : batch % 2 == 0 ? 2 : 1; }
+
 } // namespace
 
 std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &target,
@@ -214,11 +226,24 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   // stack in the free dims), and of one output element.
   // An operand quantized on chip is loaded in its source dtype and
   // staged twice (source and FP8 tile).
-  const int64_t inB = bytesOf(shape.in, tl.rows), outB = bytesOf(shape.out, 1);
-  const int64_t lB = inB + (shape.quantSrcL ? bytesOf(*shape.quantSrcL, tl.rows) : 0);
-  const int64_t rB = inB + (shape.quantSrcR ? bytesOf(*shape.quantSrcR, tl.rows) : 0);
+  // MX: each operand K tile comes with its E8M0 scale tile [P/32, rows,
+  // cols], which occupies `rows` bytes per column in every partition (the
+  // allocator reserves byte ranges across all partitions; up to 4 tiles of
+  // one block share an allocation, mxScalePack) and is loaded by a DMA of
+  // its own (1/32 of the codes' bytes).
+  const bool mx = shape.mode == trnrt::MatmulMode::Mx;
+  const int64_t scaleBatch = s == Strategy::Naive ? 1 : bk; // bk == KT unless block-mnk
+  const int64_t scaleB = mx ? llvm::divideCeil(bytesOf(trnrt::DType::E8M0, tl.rows),
+                                               mxScalePack(scaleBatch))
+                            : 0;
+  const trnrt::DType inR = shape.inR.value_or(shape.in);
+  const int64_t outB = bytesOf(shape.out, 1);
+  const int64_t lB = bytesOf(shape.in, tl.rows) + scaleB +
+                     (shape.quantSrcL ? bytesOf(*shape.quantSrcL, tl.rows) : 0);
+  const int64_t rB = bytesOf(inR, tl.rows) + scaleB +
+                     (shape.quantSrcR ? bytesOf(*shape.quantSrcR, tl.rows) : 0);
   const trnrt::DType lLoad = shape.quantSrcL.value_or(shape.in);
-  const trnrt::DType rLoad = shape.quantSrcR.value_or(shape.in);
+  const trnrt::DType rLoad = shape.quantSrcR.value_or(inR);
   // K-tile loads of L (`nL` of `wL` columns) and R, for the DMA and the
   // on-chip quantization cost.
   double nL = 0, nR = 0;
@@ -237,6 +262,12 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   case Strategy::BlockMN:
     nL = double(MT) * KT;
     nR = double(MT / bm) * NT * KT;
+    if (mx) { // panels of bm / bn tiles per K tile (lowerMatmulBlocked)
+      nL /= bm;
+      wL = bm * tl.tm;
+      nR /= bn;
+      wR = bn * tl.tn;
+    }
     live = bm * KT * tl.tm * lB;
     inner = bn * KT * tl.tn * rB;
     break;
@@ -256,6 +287,11 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   }
   }
   dma = nL * c.dmaLoad(wL, shape.M, lLoad) + nR * c.dmaLoad(wR, shape.N, rLoad);
+  if (mx) {
+    const int64_t sp = tl.tk / tl.rows / tileutils::kMxBlock;
+    dma += nL * c.dmaLoad(wL, shape.M, trnrt::DType::E8M0, sp) +
+           nR * c.dmaLoad(wR, shape.N, trnrt::DType::E8M0, sp);
+  }
   // On-chip quantization shares ScalarE/VectorE with the evictions.
   double quant = 0;
   if (shape.quantSrcL)
@@ -329,9 +365,51 @@ static std::string mlirTypeName(trnrt::DType t) {
     return "f8E4M3FN";
   case trnrt::DType::F8E5M2:
     return "f8E5M2";
+  case trnrt::DType::F4E2M1:
+    return "f4E2M1FN";
+  case trnrt::DType::E8M0:
+    return "f8E8M0FNU";
   default:
     return trnrt::dtypeName(t);
   }
+}
+
+/// The scratch module of an MX slice: trn-quantize's scaled contraction
+/// (codes and E8M0 block scales as function arguments).
+static std::string mxSliceText(const trnrt::Target &target, const GemmShape &slice,
+                               const Plan &plan) {
+  auto tensor = [](int64_t rows, int64_t cols, trnrt::DType t) {
+    return llvm::formatv("tensor<{0}x{1}x{2}>", rows, cols, mlirTypeName(t)).str();
+  };
+  const trnrt::DType inR = slice.inR.value_or(slice.in);
+  const int64_t kb = slice.K / tileutils::kMxBlock;
+  std::string lt = tensor(slice.K, slice.M, slice.in), rt = tensor(slice.K, slice.N, inR);
+  std::string lst = tensor(kb, slice.M, trnrt::DType::E8M0);
+  std::string rst = tensor(kb, slice.N, trnrt::DType::E8M0);
+  std::string ct = tensor(slice.M, slice.N, trnrt::DType::F32);
+  return llvm::formatv(
+             "module attributes {{trn.target = #trn.target<\"{0}\">, trnc.matmul_tiling = "
+             "\"{1}:{2}x{3}x{4}\"} {{\n"
+             "func.func @slice(%l: {5}, %r: {6}, %ls: {7}, %rs: {8}) -> {9} {{\n"
+             "  %e = tensor.empty() : {9}\n"
+             "  %z = arith.constant 0.0 : f32\n"
+             "  %f = linalg.fill ins(%z : f32) outs(%e : {9}) -> {9}\n"
+             "  %m = linalg.generic {{indexing_maps = [affine_map<(m, n, k) -> (k, m)>, "
+             "affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (k floordiv 32, m)>, "
+             "affine_map<(m, n, k) -> (k floordiv 32, n)>, affine_map<(m, n, k) -> (m, n)>], "
+             "iterator_types = [\"parallel\", \"parallel\", \"reduction\"]} "
+             "ins(%l, %r, %ls, %rs : {5}, {6}, {7}, {8}) outs(%f : {9}) "
+             "attrs = {{trnc.mx_contraction} {{\n"
+             "  ^bb0(%a: {10}, %b: {11}, %sa: f8E8M0FNU, %sb: f8E8M0FNU, %o: f32):\n"
+             "    %x = arith.scaling_extf %a, %sa : {10}, f8E8M0FNU to f32\n"
+             "    %y = arith.scaling_extf %b, %sb : {11}, f8E8M0FNU to f32\n"
+             "    %p = arith.mulf %x, %y : f32\n"
+             "    %s = arith.addf %o, %p : f32\n"
+             "    linalg.yield %s : f32\n  } -> {9}\n"
+             "  return %m : {9}\n}\n}\n",
+             target.name, strategyName(plan.strategy), plan.bm, plan.bn, plan.bk, lt, rt, lst,
+             rst, ct, mlirTypeName(slice.in), mlirTypeName(inR))
+      .str();
 }
 
 /// Modeled time of `plan` measured with the real back end: a slice of the GEMM
@@ -392,7 +470,8 @@ static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &
   std::string lArg = operand("l", slice.M, slice.quantSrcL, lt);
   std::string rArg = operand("r", slice.N, slice.quantSrcR, rt);
   std::string lIn = slice.quantSrcL ? "%ql" : "%l", rIn = slice.quantSrcR ? "%qr" : "%r";
-  std::string text = llvm::formatv(
+  std::string text = slice.mode == trnrt::MatmulMode::Mx ? mxSliceText(target, slice, plan)
+                                                        : llvm::formatv(
       "module attributes {{trn.target = #trn.target<\"{0}\">, trnc.matmul_tiling = "
       "\"{1}:{2}x{3}x{4}\"} {{\n"
       "func.func @slice(%l: {9}, %r: {10}) -> {7} {{\n{11}"
@@ -404,7 +483,7 @@ static std::optional<double> measurePlan(MLIRContext *ctx, const trnrt::Target &
       "ins({12}, {13} : {5}, {6}) outs(%f : {7}) -> {7}\n"
       "  return %m : {7}\n}\n}\n",
       target.name, strategyName(plan.strategy), plan.bm, plan.bn, plan.bk, lt, rt, ct,
-      ty(slice.out), lArg, rArg, quants, lIn, rIn);
+      ty(slice.out), lArg, rArg, quants, lIn, rIn).str();
   // Candidates that do not fit are expected: their diagnostics stay silent.
   ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, ParserConfig(ctx));
@@ -641,6 +720,36 @@ std::optional<Rescale> matchRescale(linalg::MatmulOp mm) {
   if (!matchScaleChain(g, r.qInput, r.factors))
     return std::nullopt;
   return r;
+}
+
+std::optional<float> evalConstant(Value v);
+
+/// Whether `fill` writes a constant zero (possibly `extf` of a narrower
+/// constant, as trn-quantize widens a bf16 accumulator's init).
+bool isZeroFill(linalg::FillOp fill) {
+  std::optional<float> v = evalConstant(fill.getDpsInputOperand(0)->get());
+  return v && *v == 0.0f;
+}
+
+/// The only user of `r` when it is `out = truncf(r)` (an element-wise
+/// identity-mapped generic to a fresh init of r's shape).
+linalg::GenericOp matchConvert(Value r) {
+  if (!r.hasOneUse())
+    return {};
+  auto g = dyn_cast<linalg::GenericOp>(*r.getUsers().begin());
+  if (!g || !g.hasPureTensorSemantics() || g.getNumDpsInputs() != 1 ||
+      g.getNumDpsInits() != 1 || g->getNumResults() != 1 || g.getNumReductionLoops() != 0 ||
+      g.getDpsInputOperand(0)->get() != r || g.getDpsInitOperand(0)->get() == r ||
+      !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }) ||
+      cast<RankedTensorType>(g->getResult(0).getType()).getShape() !=
+          cast<RankedTensorType>(r.getType()).getShape())
+    return {};
+  Block *body = g.getBody();
+  auto tr = body->getTerminator()->getOperand(0).getDefiningOp<arith::TruncFOp>();
+  if (!tr || tr->getBlock() != body || tr.getIn() != body->getArgument(0) ||
+      body->getOperations().size() != 2)
+    return {};
+  return g;
 }
 
 /// Folds a scalar computation of compile-time constants (the factors of a
@@ -1034,6 +1143,89 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   });
   for (auto &[op, rescale, planAttr] : rescales)
     rewriteRescale(op, rescale, planAttr);
+  if (failed)
+    return failure();
+
+  // OCP MX scaled contractions: codes and E8M0 block scales already in HBM
+  // (constants, or trn.quantize_mx's outputs), result in real units (f32).
+  if (!target.supportsMatmulMode(trnrt::MatmulMode::Mx))
+    return success(); // the per-tile lowering reports the missing mode
+  func.walk([&](linalg::GenericOp g) {
+    auto lop = cast<linalg::LinalgOp>(g.getOperation());
+    if (!lop.hasPureTensorSemantics() || !tileutils::isMxContraction(lop) ||
+        lop.getNumLoops() != 3 || g->getNumResults() != 1)
+      return;
+    auto fill = g.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    if (!fill || !isZeroFill(fill))
+      return;
+    auto returned = [](Value r) {
+      return llvm::all_of(r.getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); });
+    };
+    // A narrower result (bf16) is trn-quantize's f32 contraction followed by
+    // `truncf`: the blocked lowering evicts into the converted result.
+    linalg::GenericOp convert;
+    if (!returned(g->getResult(0))) {
+      convert = matchConvert(g->getResult(0));
+      if (!convert || !returned(convert->getResult(0)))
+        return;
+    }
+    auto lt = cast<RankedTensorType>(g.getDpsInputOperand(0)->get().getType());
+    auto rt = cast<RankedTensorType>(g.getDpsInputOperand(1)->get().getType());
+    auto ct = cast<RankedTensorType>(g->getResult(0).getType());
+    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape())
+      return;
+    std::optional<trnrt::DType> in = getDType(lt.getElementType());
+    std::optional<trnrt::DType> inR = getDType(rt.getElementType());
+    if (!in || !inR || !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, *in) ||
+        !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, *inR))
+      return;
+    GemmShape shape;
+    shape.M = ct.getDimSize(0);
+    shape.N = ct.getDimSize(1);
+    shape.K = lt.getDimSize(0);
+    shape.in = *in;
+    if (*inR != *in)
+      shape.inR = *inR;
+    shape.out = trnrt::DType::F32;
+    if (convert) {
+      std::optional<trnrt::DType> out =
+          getDType(cast<RankedTensorType>(convert->getResult(0).getType()).getElementType());
+      if (!out || *out != trnrt::DType::BF16)
+        return;
+      shape.out = *out;
+    }
+    shape.mode = trnrt::MatmulMode::Mx;
+    std::optional<Plan> plan = choosePlan(target, shape, tiling, g->getContext());
+    if (!plan && tiling.contains(':')) {
+      Tiles tl = tilesFor(target, shape.mode);
+      g->emitOpError("matmul tiling '")
+          << tiling << "' does not apply: the block sizes must divide the "
+          << shape.M / tl.tm << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk
+          << " grid of " << tl.tm << "x" << tl.tn << "x" << tl.tk
+          << " tiles and the blocks must fit in SBUF (" << target.sbufBytesPerPartition
+          << " bytes per partition on " << target.name << ")";
+      failed = true;
+      return;
+    }
+    if (!plan)
+      return; // a ragged shape (e.g. K not a multiple of 512): per-tile lowering
+    Builder b(g->getContext());
+    SmallVector<NamedAttribute> entries = {
+        b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan->strategy))),
+        b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
+        b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
+        b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
+        b.getNamedAttr("acc", b.getStringAttr("f32")),
+        b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
+        b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
+        b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))),
+    };
+    if (convert) {
+      entries.push_back(b.getNamedAttr("output", b.getStringAttr("convert")));
+      convert->setAttr(kEpilogueAttr, b.getUnitAttr());
+    }
+    g->setAttr(kPlanAttr, b.getDictionaryAttr(entries));
+  });
   return failure(failed);
 }
 
@@ -1056,11 +1248,25 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   TileEmitter e(rewriter, op);
   Value L = op.getDpsInputOperand(0)->get(), R = op.getDpsInputOperand(1)->get();
   Value C = op.getDpsInitOperand(0)->get();
+  // `output = "convert"` (MX with a bf16 result): the marked `truncf`
+  // generic reading C writes the result; the lowering evicts into it (C, the
+  // f32 contraction result, is never written).
+  if (auto out = planAttr.getAs<StringAttr>("output"); out && out.getValue() == "convert") {
+    linalg::GenericOp convert;
+    for (Operation *u : C.getUsers())
+      if (auto g = dyn_cast<linalg::GenericOp>(u);
+          g && g->hasAttr(kEpilogueAttr) && g.getNumDpsInputs() == 1 &&
+          g.getDpsInputOperand(0)->get() == C && g.getNumDpsInits() == 1)
+        convert = g;
+    if (!convert)
+      return op->emitOpError("blocked matmul: its result conversion ('")
+             << kEpilogueAttr << "' reading the result buffer) is missing";
+    C = convert.getDpsInitOperand(0)->get();
+  }
   if (TileEmitter::isOnChip(L) || TileEmitter::isOnChip(R) || TileEmitter::isOnChip(C))
     return op->emitOpError("blocked matmul operands must be HBM tensors");
   if (initFill) {
-    std::optional<double> v = fillValue(initFill);
-    if (!v || *v != 0.0)
+    if (!isZeroFill(initFill))
       return initFill->emitOpError("blocked matmul expects a zero accumulator fill");
   } else {
     return op->emitOpError("blocked matmul expects a zero accumulator fill");
@@ -1068,9 +1274,24 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   auto lt = cast<MemRefType>(L.getType()), ct = cast<MemRefType>(C.getType());
   auto rtype = cast<MemRefType>(R.getType());
   Type lElem = lt.getElementType(), rElem = rtype.getElementType();
-  const trnrt::MatmulMode mode = useFp8DoubleRow(e.target, lElem, rElem)
+  // OCP MX: codes L, R with their E8M0 block scales Ls, Rs (inputs 2, 3).
+  const bool mx = tileutils::isMxContraction(op);
+  if (mx && !e.target.supportsMatmulMode(trnrt::MatmulMode::Mx))
+    return op->emitOpError("MX scaled contraction needs the MX matmul, which ")
+           << e.target.name << " does not have";
+  const trnrt::MatmulMode mode = mx ? trnrt::MatmulMode::Mx
+                                 : useFp8DoubleRow(e.target, lElem, rElem)
                                      ? trnrt::MatmulMode::Fp8DoubleRow
                                      : trnrt::MatmulMode::Normal;
+  DenseMap<Value, Value> scalesOf; // codes operand -> its HBM scales
+  if (mx) {
+    for (unsigned i = 0; i < 2; ++i) {
+      Value s = op.getDpsInputOperand(2 + i)->get();
+      if (TileEmitter::isOnChip(s))
+        return op->emitOpError("blocked matmul operands must be HBM tensors");
+      scalesOf[i == 0 ? L : R] = s;
+    }
+  }
   const Tiles tl = tilesFor(e.target, mode);
   const int64_t P = tl.tk / tl.rows; // partitions of a K tile
   const int64_t K = lt.getDimSize(0), M = lt.getDimSize(1), N = ct.getDimSize(1);
@@ -1089,7 +1310,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   Type outElem = ct.getElementType(), f32 = e.f32();
   {
     std::optional<trnrt::DType> l = getDType(lElem), r = getDType(rElem);
-    if (!l || !r || (*l != *r && !(isFp8(*l) && isFp8(*r))))
+    if (!mx && (!l || !r || (*l != *r && !(isFp8(*l) && isFp8(*r)))))
       return op->emitOpError("blocked matmul operands must have one element type (or both FP8)");
   }
 
@@ -1213,8 +1434,10 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   // (created once; erased as a dead view after lowering) so that a K tile
   // [P, rows, cols] is one DMA (runs of `cols` elements) when the operand is
   // a plain HBM buffer; otherwise one DMA per row.
+  // An MX scale operand [K / 32, F] is viewed the same way with P / 32
+  // partitions: [K / TK, rows, P / 32, F] (the ISA scale layout, stageMx).
   DenseMap<Value, Value> rowViews;
-  auto rowView = [&](Value src) -> Value {
+  auto rowView = [&](Value src, int64_t parts) -> Value {
     if (tl.rows == 1)
       return Value();
     auto it = rowViews.find(src);
@@ -1222,8 +1445,10 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       return it->second;
     auto t = cast<MemRefType>(src.getType());
     Value v;
-    if (t.getLayout().isIdentity() && t.getRank() == 2) {
-      auto vt = MemRefType::get({t.getDimSize(0) / tl.tk, tl.rows, P, t.getDimSize(1)},
+    if (t.getLayout().isIdentity() && t.getRank() == 2 &&
+        t.getDimSize(0) % (tl.rows * parts) == 0) {
+      auto vt = MemRefType::get({t.getDimSize(0) / (tl.rows * parts), tl.rows, parts,
+                                 t.getDimSize(1)},
                                 t.getElementType(), MemRefLayoutAttrInterface(),
                                 t.getMemorySpace());
       SmallVector<ReassociationIndices> reassoc = {{0, 1, 2}, {3}};
@@ -1232,17 +1457,24 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     rowViews[src] = v;
     return v;
   };
-  auto loadRows = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces) -> Value {
+  // K tile `kt` of `src` as [parts, rows, cols] (parts = P for operand
+  // codes, P / 32 for MX scales): row r, partition p holds HBM row
+  // kt * rows * parts + r * parts + p.
+  // `dst`: a given [parts, rows, cols] destination instead of a new tile.
+  auto loadRows = [&](Value src, int64_t kt, int64_t f0, int64_t cols, int64_t pieces,
+                      int64_t parts, Value dst = Value()) -> Value {
     Type elem = cast<MemRefType>(src.getType()).getElementType();
-    Value t = e.alloc({P, tl.rows, cols}, elem);
+    Value t = dst ? dst : e.alloc({parts, tl.rows, cols}, elem);
     // A multi-row K tile is large (e.g. [128, 2, 1024] bf16 = 512 KiB when
     // quantized on chip): one DMA would move it at one queue's rate while
     // the TensorE waits, so it is split by partition ranges over several
     // queues as well (same runs, same efficiency).
-    const int64_t bytes = P * tl.rows * cols * ((elem.getIntOrFloatBitWidth() + 7) / 8);
+    const int64_t bytes = parts * tl.rows * cols * elem.getIntOrFloatBitWidth() / 8;
     if (bytes >= kSplitBytes)
       pieces = std::max(pieces, kLatencyPieces);
-    const int64_t pr = P / pieces;
+    if (parts % pieces || parts / pieces < tileutils::kMxBlock)
+      pieces = 1; // small tiles (MX scales: 4 partitions) are one DMA
+    const int64_t pr = parts / pieces;
     auto part = [&](int64_t p0, int64_t r0, int64_t nr) {
       SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r0),
                                         e.b.getIndexAttr(0)};
@@ -1253,13 +1485,14 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     };
     for (int64_t p = 0; p < pieces; ++p) {
       SmallVector<std::pair<FailureOr<Value>, Value>> dmas;
-      if (Value v = rowView(src)) {
+      if (Value v = rowView(src, parts)) {
         dmas.push_back({e.hbmAccess(v, {{2, p * pr, pr}, {1, 0, tl.rows}, {3, f0, cols},
-                                        {0, k0 / tl.tk, 1}}),
+                                        {0, kt, 1}}),
                         part(p * pr, 0, tl.rows)});
       } else {
         for (int64_t r = 0; r < tl.rows; ++r)
-          dmas.push_back({e.hbmAccess(src, {{0, k0 + r * P + p * pr, pr}, {1, f0, cols}}),
+          dmas.push_back({e.hbmAccess(src, {{0, (kt * tl.rows + r) * parts + p * pr, pr},
+                                            {1, f0, cols}}),
                           part(p * pr, r, 1)});
       }
       for (auto &[view, dst] : dmas) {
@@ -1275,7 +1508,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   };
   auto loadRaw = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces) -> Value {
     if (tl.rows > 1)
-      return loadRows(src, k0, f0, cols, pieces);
+      return loadRows(src, k0 / tl.tk, f0, cols, pieces, P);
     Value t = e.alloc({tl.tk, cols}, cast<MemRefType>(src.getType()).getElementType());
     const int64_t rows = tl.tk / pieces;
     for (int64_t p = 0; p < pieces; ++p) {
@@ -1290,7 +1523,76 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     }
     return t;
   };
+  // MX code tiles -> their scale tiles (same K tile and columns). A scale
+  // tile has P / 32 partitions but the allocator reserves its bytes in every
+  // partition: the scale tiles of `pack` consecutive K tiles loaded together
+  // (one block of the strategy) share one allocation, each at its own
+  // 32-partition quadrant (a legal start partition for P / 32 partitions).
+  DenseMap<Value, Value> scaleTileOf;
+  const int64_t batch = *strategy == Strategy::Naive      ? 1
+                        : *strategy == Strategy::BlockMNK ? bk
+                                                          : KT;
+  const int64_t pack = mxScalePack(batch);
+  const int64_t quadrant = static_cast<int64_t>(e.target.numPartitions) / 4;
+  DenseMap<std::tuple<void *, int64_t, int64_t>, Value> scalePacks; // (scales, f0, cols)
+  // The scale tile of K tile `kt` of the MX operand `src`, columns
+  // [f0, f0 + cols).
+  auto loadScales = [&](Value src, int64_t kt, int64_t f0, int64_t cols) -> Value {
+    const int64_t sp = P / tileutils::kMxBlock;
+    Value scales = scalesOf.lookup(src);
+    Value dst;
+    if (pack > 1) {
+      Value &buf = scalePacks[{scales.getAsOpaquePointer(), f0, cols}];
+      if (!buf || kt % pack == 0)
+        buf = e.alloc({(pack - 1) * quadrant + sp, tl.rows, cols},
+                      cast<MemRefType>(scales.getType()).getElementType());
+      SmallVector<OpFoldResult> offs = {e.b.getIndexAttr((kt % pack) * quadrant),
+                                        e.b.getIndexAttr(0), e.b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(sp), e.b.getIndexAttr(tl.rows),
+                                         e.b.getIndexAttr(cols)};
+      SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+      dst = memref::SubViewOp::create(e.b, e.loc, buf, offs, sizes, ones);
+    }
+    return loadRows(scales, kt, f0, cols, 1, sp, dst);
+  };
+  // MX panels: K tiles [kFirst, kFirst + count) of `src`, columns [f0, f0 +
+  // cols), with their scale tiles. The codes are loaded in column chunks of
+  // `chunk`, chunk-major over the K tiles, so that the first output tiles'
+  // operands arrive first (a wide panel is one DMA per K tile otherwise).
+  auto loadPanels = [&](Value src, int64_t kFirst, int64_t count, int64_t f0, int64_t cols,
+                        int64_t chunk, int64_t pieces = 1) -> SmallVector<Value> {
+    Type elem = cast<MemRefType>(src.getType()).getElementType();
+    SmallVector<Value> tiles;
+    for (int64_t k = 0; k < count; ++k) {
+      Value t = e.alloc({P, tl.rows, cols}, elem);
+      Value st = loadScales(src, kFirst + k, f0, cols);
+      if (!st)
+        return {};
+      scaleTileOf[t] = st;
+      tiles.push_back(t);
+    }
+    for (int64_t c0 = 0; c0 < cols; c0 += chunk)
+      for (int64_t k = 0; k < count; ++k) {
+        const int64_t w = std::min(chunk, cols - c0);
+        Value dst = tiles[k];
+        if (w != cols) {
+          SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(0), e.b.getIndexAttr(0),
+                                            e.b.getIndexAttr(c0)};
+          SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(P), e.b.getIndexAttr(tl.rows),
+                                             e.b.getIndexAttr(w)};
+          SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+          dst = memref::SubViewOp::create(e.b, e.loc, dst, offs, sizes, ones);
+        }
+        if (!loadRows(src, kFirst + k, f0 + c0, w, pieces, P, dst))
+          return {};
+      }
+    return tiles;
+  };
   auto load = [&](Value src, int64_t k0, int64_t f0, int64_t cols, int64_t pieces = 1) -> Value {
+    if (mx) {
+      SmallVector<Value> t = loadPanels(src, k0 / tl.tk, 1, f0, cols, cols, pieces);
+      return t.empty() ? Value() : t.front();
+    }
     auto it = quantOf.find(src);
     if (it == quantOf.end())
       return loadRaw(src, k0, f0, cols, pieces);
@@ -1368,23 +1670,34 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     } else {
       SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(0), e.b.getIndexAttr(0),
                                         e.b.getIndexAttr(col)};
-      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(P), e.b.getIndexAttr(tl.rows),
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(t.getDimSize(0)),
+                                         e.b.getIndexAttr(tl.rows),
                                          e.b.getIndexAttr(width)};
       SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
       s = memref::SubViewOp::create(e.b, e.loc, tile, offs, sizes, ones);
     }
     return s;
   };
-  auto matmul = [&](Value st, Value mv, Value psum, bool accumulate) {
-    if (mode == trnrt::MatmulMode::Normal)
+  // `stS`, `mvS`: the MX scale tiles of `st`, `mv` (same columns).
+  auto matmul = [&](Value st, Value mv, Value psum, bool accumulate, Value stS = Value(),
+                    Value mvS = Value()) {
+    if (mode == trnrt::MatmulMode::Mx)
+      matmulMx(e, MxTiles{st, stS}, MxTiles{mv, mvS}, psum, accumulate);
+    else if (mode == trnrt::MatmulMode::Normal)
       e.matmul(st, mv, psum, accumulate);
     else
       matmulInMode(e, st, mv, psum, accumulate, MatmulMode::Fp8DoubleRow);
   };
   auto matmuls = [&](ArrayRef<Value> st, ArrayRef<Value> mv, int64_t stCol, int64_t mvCol,
                      Value psum) {
-    for (size_t k = 0; k < st.size(); ++k)
-      matmul(slice(st[k], stCol, tl.tm), slice(mv[k], mvCol, tl.tn), psum, k > 0);
+    for (size_t k = 0; k < st.size(); ++k) {
+      Value stS, mvS;
+      if (mx) {
+        stS = slice(scaleTileOf.lookup(st[k]), stCol, tl.tm);
+        mvS = slice(scaleTileOf.lookup(mv[k]), mvCol, tl.tn);
+      }
+      matmul(slice(st[k], stCol, tl.tm), slice(mv[k], mvCol, tl.tn), psum, k > 0, stS, mvS);
+    }
   };
 
   switch (*strategy) {
@@ -1397,7 +1710,7 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
           Value mv = load(R, k * tl.tk, n * tl.tn, tl.tn);
           if (failed(status))
             return failure();
-          matmul(st, mv, psum, k > 0);
+          matmul(st, mv, psum, k > 0, scaleTileOf.lookup(st), scaleTileOf.lookup(mv));
         }
         store(psum, m * tl.tm, n * tl.tn, false);
       }
@@ -1406,6 +1719,37 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   case Strategy::BlockMN: {
     const int64_t BM = *strategy == Strategy::Hoist ? 1 : bm;
     const int64_t BN = *strategy == Strategy::Hoist ? 1 : bn;
+    if (mx) {
+      // MX: the operand blocks are loaded as panels [P, 4, BM * TM] and
+      // [P, 4, BN * TN] per K tile (runs of BM * TM bytes instead of TM:
+      // the DMA is 4x more efficient from 512-byte runs, 8x from 4 KiB);
+      // the first stationary panels in chunks of the smallest efficient run,
+      // so that the TensorE starts after one chunk per K tile.
+      const int64_t bits = lElem.getIntOrFloatBitWidth();
+      int64_t chunkTiles = 1;
+      while (chunkTiles < BM && chunkTiles * tl.tm * bits / 8 <
+                                    static_cast<int64_t>(e.target.dma.minRunBytes))
+        chunkTiles *= 2;
+      for (int64_t mb = 0; mb < MT / BM && succeeded(status); ++mb) {
+        SmallVector<Value> st = loadPanels(L, 0, KT, mb * BM * tl.tm, BM * tl.tm,
+                                           (mb == 0 ? chunkTiles : BM) * tl.tm);
+        if (st.empty())
+          return failure();
+        for (int64_t nb = 0; nb < NT / BN && succeeded(status); ++nb) {
+          SmallVector<Value> mv =
+              loadPanels(R, 0, KT, nb * BN * tl.tn, BN * tl.tn, BN * tl.tn);
+          if (mv.empty() || failed(status))
+            return failure();
+          for (int64_t i = 0; i < BM; ++i)
+            for (int64_t j = 0; j < BN; ++j) {
+              Value psum = e.alloc({tl.tm, tl.tn}, f32, MemSpace::PSUM);
+              matmuls(st, mv, i * tl.tm, j * tl.tn, psum);
+              store(psum, (mb * BM + i) * tl.tm, (nb * BN + j) * tl.tn, false);
+            }
+        }
+      }
+      break;
+    }
     for (int64_t mb = 0; mb < MT / BM && succeeded(status); ++mb) {
       SmallVector<SmallVector<Value>> st(BM);
       for (int64_t i = 0; i < BM; ++i)

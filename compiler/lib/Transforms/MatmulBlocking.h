@@ -25,6 +25,12 @@
 // (or an immediate) and a marked in-place epilogue generic
 // (`kEpilogueAttr`), which trn-lower-to-trn absorbs: the blocked lowering
 // applies the scale in the PSUM/accumulator eviction.
+// OCP MX scaled contractions (`trnc.mx_contraction`, trn3): `mode mx`
+// (K = 4 x partitions per instruction), per K tile [P, 4, F] code tiles and
+// [P/32, 4, F] E8M0 scale tiles (the ISA scale-partition layout of
+// LowerMatmulQuant's stageMx) loaded with the same column slices; the result
+// is in real units (no rescale). K must be a multiple of 4 x partitions (a
+// ragged K keeps the per-tile lowering, which pads the tail).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRN_COMPILER_LIB_TRANSFORMS_MATMULBLOCKING_H
@@ -73,8 +79,11 @@ llvm::ArrayRef<llvm::StringRef> tilingNames();
 struct GemmShape {
   int64_t M = 0, N = 0, K = 0;
   trnrt::DType in = trnrt::DType::BF16, out = trnrt::DType::F32;
+  /// The moving operand's dtype when it differs from `in` (MX: FP4 x FP8).
+  std::optional<trnrt::DType> inR;
   /// Fp8DoubleRow: FP8 operands on the double-row data path (K tile =
-  /// 2 x partitions, [P, 2, F] operand tiles).
+  /// 2 x partitions, [P, 2, F] operand tiles). Mx: OCP MX codes (K tile =
+  /// 4 x partitions) with an E8M0 scale tile [P/32, 4, F] per operand tile.
   trnrt::MatmulMode mode = trnrt::MatmulMode::Normal;
   /// Operands quantized on chip after the load (kOperandQuantAttr): the
   /// dtype loaded from HBM (f32/bf16) instead of `in`.
@@ -126,7 +135,9 @@ std::optional<Plan> choosePlan(const trnrt::Target &target, const GemmShape &sha
 /// device-form 2-D `linalg.matmul` on tensors with a zero-fill accumulator,
 /// whose only users are `func.return`, dims multiples of the tile sizes;
 /// f32/bf16/f16 operands, or FP8 (E4M3/E5M2, may mix) whose only user may
-/// also be trn-quantize's rescale generic, itself returned).
+/// also be trn-quantize's rescale generic, itself returned), and every
+/// 2-D MX scaled contraction (tileutils::isMxContraction) of the same form
+/// on a target with `mode mx`.
 /// Fails with a diagnostic on an unknown `trnc.matmul_tiling` value.
 LogicalResult markBlockedMatmuls(func::FuncOp func);
 /// Whether `op` is part of a blocked GEMM (the matmul carrying the plan, or
