@@ -8,7 +8,11 @@
 // for the fused consumers; otherwise ScalarE evicts PSUM into an SBUF tile
 // of C's dtype (bf16 results round there) that is DMAed to C. The matmul's
 // initial value: a preceding zero fill is absorbed, a constant fill becomes
-// the eviction bias, an HBM C without fill is loaded and added.
+// the eviction bias, an HBM C without fill is loaded and added. An on-chip
+// (PSUM) accumulator without fill that an earlier matmul of the same tile
+// already wrote continues that accumulation group (accumulate set from the
+// first K chunk): the taps of a convolution fused by trn-tile accumulate
+// into one PSUM tile and are evicted once.
 // OCP MX scaled contractions (trn3) run `mode mx` per 512-deep K chunk with
 // E8M0 scale tiles (LowerMatmulQuant.cpp).
 //
@@ -22,6 +26,22 @@
 using namespace mlir;
 using namespace mlir::trn;
 using namespace mlir::trn::lower;
+
+/// Whether an op before `op` in its block already wrote the on-chip buffer
+/// `root` as a matmul accumulator (a trn.matmul lowered from an earlier tap
+/// of the same PSUM accumulation group, or a not yet lowered contraction).
+static bool continuesAccumulation(Operation *op, Value root) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto mm = dyn_cast<MatmulOp>(prev))
+      if (TileEmitter::onChipRoot(mm.getDst()) == root)
+        return true;
+    if (auto l = dyn_cast<linalg::LinalgOp>(prev))
+      if (tileutils::isDeviceContraction(l) && l.getNumDpsInits() == 1 &&
+          TileEmitter::onChipRoot(l.getDpsInitOperand(0)->get()) == root)
+        return true;
+  }
+  return false;
+}
 
 LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op,
                                             linalg::FillOp initFill) {
@@ -58,6 +78,8 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
   } else if (!cPhys) {
     init = Init::Tensor;
   }
+  // A fill-less PSUM accumulator that earlier taps wrote: keep accumulating.
+  const bool continues = cPhys && !initFill && continuesAccumulation(op, cPhys);
   if (cPhys) {
     int64_t batchElems = 1;
     for (int64_t s : batchShape)
@@ -100,7 +122,7 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
               status = failure();
               return;
             }
-            matmulMx(e, *st, *mv, psum, k0 > 0);
+            matmulMx(e, *st, *mv, psum, continues || k0 > 0);
             continue;
           }
           if (doubleRow && K - k0 >= 2 * kStep) { // FP8: K = 2 * partitions per matmul
@@ -114,7 +136,7 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
               status = failure();
               return;
             }
-            matmulInMode(e, *st, *mv, psum, k0 > 0, MatmulMode::Fp8DoubleRow);
+            matmulInMode(e, *st, *mv, psum, continues || k0 > 0, MatmulMode::Fp8DoubleRow);
             continue;
           }
           auto stage = [&](Value src, int64_t f0, int64_t fc, Type elem) -> Value {
@@ -139,7 +161,7 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
           Value mv = stage(R, n0, nc, rElem);
           if (failed(status))
             return;
-          e.matmul(st, mv, psum, k0 > 0);
+          e.matmul(st, mv, psum, continues || k0 > 0);
         }
         if (cPhys) {
           if (init == Init::Constant)

@@ -8,6 +8,15 @@
 // Element-wise consumers of a matmul are fused into the matmul's loop by
 // tiling the last consumer of the chain and fusing its producers.
 //
+// Tap chains (a convolution decomposed into per-tap matmuls, each
+// accumulating through its `outs` into the previous one, the first into a
+// view of the conv's fill) become one fusion group: the chain is rewritten to
+// start from a fresh f32 zero fill and to end in an element-wise eviction
+// generic `out = acc + fill value` writing the original accumulator view, so
+// the eviction is the root and all taps, their fill and the eviction share
+// one (M, N) tile loop whose accumulator is one PSUM tile (trn-place-memory)
+// that every tap's matmuls accumulate into (trn-lower-to-trn).
+//
 // Loops whose step does not divide the trip range are peeled so that every
 // tile has a static shape (stage-4 contract); single-iteration loops are kept
 // (they delimit the on-chip scope of a fused tile) but their induction
@@ -102,6 +111,39 @@ static bool canFuseProducer(linalg::LinalgOp consumer, OpOperand &operand,
   return true;
 }
 
+/// `prev` -> `next` is a link of a tap chain: both are (non-blocked)
+/// device-form contractions of the same kind, maps and result type, and
+/// `prev`'s result has a single use, as `next`'s accumulator (`outs`).
+static bool isChainLink(linalg::LinalgOp prev, linalg::LinalgOp next) {
+  if (!prev || !next || !prev.hasPureTensorSemantics() || !next.hasPureTensorSemantics())
+    return false;
+  if (!isDeviceContraction(prev) || !isDeviceContraction(next) ||
+      isMxContraction(prev) != isMxContraction(next) ||
+      prev->getName() != next->getName() || blocking::hasPlan(prev) || blocking::hasPlan(next))
+    return false;
+  if (prev->getNumResults() != 1 || !prev->getResult(0).hasOneUse() ||
+      prev->getResult(0).getType() != next->getResult(0).getType())
+    return false;
+  if (next.getNumDpsInits() != 1 || next.getDpsInitOperand(0)->get() != prev->getResult(0))
+    return false;
+  return prev.getIndexingMapsArray() == next.getIndexingMapsArray();
+}
+
+/// The contractions accumulating into `last` through their `outs`, first tap
+/// first, `last` included. Stops at ops in `claimed`.
+static SmallVector<linalg::LinalgOp>
+accumulationChain(linalg::LinalgOp last, const llvm::DenseSet<Operation *> &claimed) {
+  SmallVector<linalg::LinalgOp> chain{last};
+  while (true) {
+    auto prev = chain.back().getDpsInitOperand(0)->get().getDefiningOp<linalg::LinalgOp>();
+    if (!prev || claimed.contains(prev) || !isChainLink(prev, chain.back()))
+      break;
+    chain.push_back(prev);
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 static void collectGroup(FusionGroup &group, linalg::LinalgOp op,
                          const llvm::DenseSet<Operation *> &claimed) {
   for (OpOperand &operand : op->getOpOperands()) {
@@ -118,8 +160,17 @@ static void collectGroup(FusionGroup &group, linalg::LinalgOp op,
     group.members.insert(def);
     if (isDeviceContraction(producer)) {
       group.hasContraction = true;
+      // A tap chain accumulating into `producer` joins the group when it
+      // starts from a fill (formTapChains): all taps share one PSUM tile.
+      SmallVector<linalg::LinalgOp> chain = accumulationChain(producer, claimed);
+      linalg::LinalgOp first = chain.front();
+      if (chain.size() > 1 && first.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
+        for (linalg::LinalgOp tap : ArrayRef(chain).drop_back())
+          group.members.insert(tap);
+      else
+        first = producer;
       // Fuse the accumulator initialisation (linalg.fill) as well.
-      for (OpOperand &init : producer.getDpsInitsMutable())
+      for (OpOperand &init : first.getDpsInitsMutable())
         if (auto fill = init.get().getDefiningOp<linalg::FillOp>())
           group.members.insert(fill);
       continue;
@@ -236,6 +287,136 @@ LogicalResult TrnTilePass::tileGroup(FusionGroup &group, const trnrt::Target &ta
   return success();
 }
 
+/// Clones the device-form (non-MX) contraction `op` before `op` with
+/// accumulator `wideInit` (an f32 tensor) and an f32 result; the body extends
+/// the operands to f32 and accumulates in f32.
+static Operation *widenContraction(RewriterBase &rewriter, linalg::LinalgOp op, Value wideInit) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Type f32 = rewriter.getF32Type();
+  Operation *wide = rewriter.clone(*op.getOperation());
+  wide->setOperand(op.getDpsInitOperand(0)->getOperandNumber(), wideInit);
+  wide->getResult(0).setType(wideInit.getType());
+  auto wideOp = cast<linalg::LinalgOp>(wide);
+  Block *body = wideOp.getBlock();
+  body->getArgument(body->getNumArguments() - 1).setType(f32);
+  Operation *yield = body->getTerminator();
+  Value acc = body->getArgument(body->getNumArguments() - 1);
+  rewriter.setInsertionPoint(yield);
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  if (a.getType() != f32)
+    a = arith::ExtFOp::create(rewriter, loc, f32, a);
+  if (b.getType() != f32)
+    b = arith::ExtFOp::create(rewriter, loc, f32, b);
+  Value mul = arith::MulFOp::create(rewriter, loc, a, b);
+  Value add = arith::AddFOp::create(rewriter, loc, acc, mul);
+  SmallVector<Operation *> old;
+  for (Operation &o : body->without_terminator())
+    old.push_back(&o);
+  yield->setOperand(0, add);
+  for (Operation *o : llvm::reverse(old))
+    if (o->use_empty())
+      rewriter.eraseOp(o);
+  return wide;
+}
+
+/// Follows tensor view ops (extract_slice, collapse/expand_shape) from `v`
+/// back to the linalg.fill they view, if any.
+static linalg::FillOp fillThroughViews(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(def))
+      return fill;
+    if (auto s = dyn_cast<tensor::ExtractSliceOp>(def))
+      v = s.getSource();
+    else if (auto c = dyn_cast<tensor::CollapseShapeOp>(def))
+      v = c.getSrc();
+    else if (auto e = dyn_cast<tensor::ExpandShapeOp>(def))
+      v = e.getSrc();
+    else
+      return {};
+  }
+  return {};
+}
+
+/// Tap chains T1 -> ... -> Tn (isChainLink) whose first accumulator `v` is a
+/// (view of a) constant fill `c` are rewritten so that the whole chain can
+/// live in one PSUM tile: T1 accumulates into a fresh f32 zero fill, every
+/// tap accumulates in f32 (bf16 chains are widened), and an element-wise
+/// eviction generic `out = acc + c` (rounded to v's type) into `v` replaces
+/// Tn's result. The eviction generic is the tile root (collectGroup pulls the
+/// chain in). Chains whose first accumulator is anything else keep their form.
+static void formTapChains(func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> contractions;
+  for (Operation &op : func.getBody().front())
+    if (auto l = dyn_cast<linalg::LinalgOp>(&op);
+        l && l.hasPureTensorSemantics() && isDeviceContraction(l) && !blocking::hasPlan(l))
+      contractions.push_back(l);
+  llvm::DenseSet<Operation *> seen;
+  const llvm::DenseSet<Operation *> none;
+  for (linalg::LinalgOp last : llvm::reverse(contractions)) {
+    if (seen.contains(last))
+      continue;
+    SmallVector<linalg::LinalgOp> chain = accumulationChain(last, none);
+    for (linalg::LinalgOp tap : chain)
+      seen.insert(tap);
+    if (chain.size() < 2)
+      continue;
+    Value v = chain.front().getDpsInitOperand(0)->get();
+    linalg::FillOp fill = fillThroughViews(v);
+    if (!fill)
+      continue;
+    auto cst = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto cAttr = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+    auto type = cast<RankedTensorType>(last->getResult(0).getType());
+    bool mx = isMxContraction(last);
+    if (!cAttr || (mx && !type.getElementType().isF32()))
+      continue;
+
+    IRRewriter rewriter(func.getContext());
+    linalg::LinalgOp first = chain.front();
+    rewriter.setInsertionPoint(first);
+    Location loc = first.getLoc();
+    Type f32 = rewriter.getF32Type();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), f32);
+    Value acc = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    SmallVector<Operation *> replaced;
+    for (linalg::LinalgOp tap : chain) {
+      if (type.getElementType().isF32()) {
+        rewriter.modifyOpInPlace(tap, [&] { tap.getDpsInitOperand(0)->set(acc); });
+        acc = tap->getResult(0);
+        continue;
+      }
+      Operation *wide = widenContraction(rewriter, tap, acc);
+      acc = wide->getResult(0);
+      replaced.push_back(tap);
+    }
+    // Eviction: out = acc + c, rounded once to the accumulator's type.
+    rewriter.setInsertionPointAfter(acc.getDefiningOp());
+    Location lastLoc = last.getLoc();
+    unsigned rank = type.getRank();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    double c = cAttr.getValueAsDouble();
+    Type elem = type.getElementType();
+    auto evict = linalg::GenericOp::create(
+        rewriter, lastLoc, TypeRange{type}, ValueRange{acc}, ValueRange{v},
+        ArrayRef<AffineMap>{id, id}, iters, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value cv = arith::ConstantOp::create(b, l, b.getF32FloatAttr(static_cast<float>(c)));
+          Value r = arith::AddFOp::create(b, l, args[0], cv);
+          if (elem != f32)
+            r = arith::TruncFOp::create(b, l, elem, r);
+          linalg::YieldOp::create(b, l, r);
+        });
+    rewriter.replaceAllUsesExcept(last->getResult(0), evict.getResult(0), evict);
+    // Widened taps: the originals are dead now (each was used only by the
+    // next original tap or, for the last, by the eviction's users).
+    for (Operation *op : llvm::reverse(replaced))
+      rewriter.eraseOp(op);
+  }
+}
+
 /// A device-form contraction whose result type is not f32 (bf16) and whose
 /// accumulator is initialised by a constant fill is rewritten to accumulate
 /// into an f32 tensor followed by an element-wise truncf: PSUM accumulates in
@@ -258,36 +439,12 @@ static void widenAccumulators(func::FuncOp func) {
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
     auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
     Type f32 = rewriter.getF32Type();
-    auto wideType = RankedTensorType::get(type.getShape(), f32);
     Value value = fill.getDpsInputOperand(0)->get();
     if (value.getType() != f32)
       value = arith::ExtFOp::create(rewriter, loc, f32, value);
     Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), f32);
     Value wideInit = linalg::FillOp::create(rewriter, loc, value, empty).getResult(0);
-    Operation *wide = rewriter.clone(*op.getOperation());
-    wide->setOperand(op.getDpsInitOperand(0)->getOperandNumber(), wideInit);
-    wide->getResult(0).setType(wideType);
-    // Body: the accumulation happens in f32 (extend the operands).
-    auto wideOp = cast<linalg::LinalgOp>(wide);
-    Block *body = wideOp.getBlock();
-    body->getArgument(body->getNumArguments() - 1).setType(f32);
-    Operation *yield = body->getTerminator();
-    Value acc = body->getArgument(body->getNumArguments() - 1);
-    rewriter.setInsertionPoint(yield);
-    Value a = body->getArgument(0), b = body->getArgument(1);
-    if (a.getType() != f32)
-      a = arith::ExtFOp::create(rewriter, loc, f32, a);
-    if (b.getType() != f32)
-      b = arith::ExtFOp::create(rewriter, loc, f32, b);
-    Value mul = arith::MulFOp::create(rewriter, loc, a, b);
-    Value add = arith::AddFOp::create(rewriter, loc, acc, mul);
-    SmallVector<Operation *> old;
-    for (Operation &o : body->without_terminator())
-      old.push_back(&o);
-    yield->setOperand(0, add);
-    for (Operation *o : llvm::reverse(old))
-      if (o->use_empty())
-        rewriter.eraseOp(o);
+    Operation *wide = widenContraction(rewriter, op, wideInit);
     // Round once: out = truncf(wide).
     rewriter.setInsertionPointAfter(wide);
     Value outEmpty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
@@ -453,6 +610,7 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
   generalizeOtherNamedOps(func);
   if (failed(blocking::markBlockedMatmuls(func)))
     return signalPassFailure();
+  formTapChains(func);
   widenAccumulators(func);
   if (failed(widenPredicates(func)))
     return signalPassFailure();
