@@ -169,6 +169,19 @@ struct Costs {
     double ta = t.durationNs(a, trnrt::kQueueACT), tv = t.durationNs(v, trnrt::kQueueDVE);
     return ta * tv / (ta + tv);
   }
+  /// trn.quantize_mx (VectorE) of one staged K tile [P, rows, cols].
+  double quantizeMx(int64_t cols, trnrt::DType src) const {
+    const uint32_t p = static_cast<uint32_t>(tiles.tk / tiles.rows);
+    trnrt::Instruction inst;
+    trnrt::QuantizeMx q;
+    q.src = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, src, 0, 0, p, kTileFree(cols));
+    q.dst = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, s.in, 0, 0, p, kTileFree(cols));
+    q.scale = trnrt::AccessPattern::tile(trnrt::MemSpace::SBUF, trnrt::DType::E8M0, 0, 0,
+                                         p / static_cast<uint32_t>(tileutils::kMxBlock),
+                                         kTileFree(cols));
+    inst.body = q;
+    return t.durationNs(inst, trnrt::kQueueDVE);
+  }
   double add(trnrt::DType acc) const {
     trnrt::Instruction inst;
     trnrt::TensorTensor tt;
@@ -238,10 +251,19 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
                             : 0;
   const trnrt::DType inR = shape.inR.value_or(shape.in);
   const int64_t outB = bytesOf(shape.out, 1);
+  // MX operands quantized on chip (trn.quantize_mx after the load of a K
+  // tile of the source) keep one source K tile in flight (two with
+  // prefetch), not one per K tile: counted below. An MX operand that the
+  // plan would reload is not quantized on chip (it would be re-quantized).
   const int64_t lB = bytesOf(shape.in, tl.rows) + scaleB +
-                     (shape.quantSrcL ? bytesOf(*shape.quantSrcL, tl.rows) : 0);
+                     (shape.quantSrcL && !mx ? bytesOf(*shape.quantSrcL, tl.rows) : 0);
   const int64_t rB = bytesOf(inR, tl.rows) + scaleB +
-                     (shape.quantSrcR ? bytesOf(*shape.quantSrcR, tl.rows) : 0);
+                     (shape.quantSrcR && !mx ? bytesOf(*shape.quantSrcR, tl.rows) : 0);
+  if (mx && shape.quantSrcL &&
+      !(s == Strategy::Hoist || s == Strategy::BlockMN || shape.N / tl.tn == bn))
+    return std::nullopt;
+  if (mx && shape.quantSrcR && !(s == Strategy::BlockMNK || bm == MT))
+    return std::nullopt;
   const trnrt::DType lLoad = shape.quantSrcL.value_or(shape.in);
   const trnrt::DType rLoad = shape.quantSrcR.value_or(inR);
   // K-tile loads of L (`nL` of `wL` columns) and R, for the DMA and the
@@ -295,15 +317,19 @@ std::optional<Plan> mlir::trn::blocking::evaluatePlan(const trnrt::Target &targe
   // On-chip quantization shares ScalarE/VectorE with the evictions.
   double quant = 0;
   if (shape.quantSrcL)
-    quant += nL * c.quantize(wL, *shape.quantSrcL);
+    quant += nL * (mx ? c.quantizeMx(wL, *shape.quantSrcL) : c.quantize(wL, *shape.quantSrcL));
   if (shape.quantSrcR)
-    quant += nR * c.quantize(wR, *shape.quantSrcR);
+    quant += nR * (mx ? c.quantizeMx(wR, *shape.quantSrcR) : c.quantize(wR, *shape.quantSrcR));
   // block-mnk converts to C's dtype in its last add: no separate eviction.
   if (s != Strategy::BlockMNK)
     evict = double(MT) * NT * evictPair(/*fromPsum=*/true);
   evict += quant;
   dma += double(MT) * NT * c.dmaStore(shape.out, tl.tn);
   live += 2 * tl.tn * outB; // eviction tiles in flight
+  if (mx && shape.quantSrcL)
+    live += 2 * wL * bytesOf(*shape.quantSrcL, tl.rows);
+  if (mx && shape.quantSrcR)
+    live += 2 * wR * bytesOf(*shape.quantSrcR, tl.rows);
   // Room for the allocator's alignment and fragmentation, unless the caller
   // asked for exact block sizes (the allocator then reports a misfit).
   const int64_t sbuf = static_cast<int64_t>(target.sbufBytesPerPartition);
@@ -1195,7 +1221,38 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
       shape.out = *out;
     }
     shape.mode = trnrt::MatmulMode::Mx;
+    // Activations quantized on the device (trn.quantize_mx generics whose
+    // codes and scales only this contraction reads): quantized on chip
+    // where the GEMM loads them, when the cost model prefers it.
+    linalg::GenericOp mxQuant[2];
+    for (unsigned i = 0; i < 2; ++i) {
+      Value codes = g.getDpsInputOperand(i)->get(), scales = g.getDpsInputOperand(2 + i)->get();
+      auto q = codes.getDefiningOp<linalg::GenericOp>();
+      if (!q || !tileutils::isMxQuantize(q) || !q.hasPureTensorSemantics() ||
+          q->getResult(0) != codes || q->getResult(1) != scales || !codes.hasOneUse() ||
+          !scales.hasOneUse() || g.getDpsInputOperand(i)->get() == g.getDpsInputOperand(1 - i)->get())
+        continue;
+      auto xt = dyn_cast<RankedTensorType>(q.getDpsInputOperand(0)->get().getType());
+      std::optional<trnrt::DType> src = xt ? getDType(xt.getElementType()) : std::nullopt;
+      if (!src || xt.getShape() != cast<RankedTensorType>(codes.getType()).getShape() ||
+          !q.getMatchingIndexingMap(q.getDpsInputOperand(0)).isIdentity() ||
+          !llvm::is_contained({trnrt::DType::F32, trnrt::DType::BF16}, *src))
+        continue;
+      mxQuant[i] = q;
+      (i == 0 ? shape.quantSrcL : shape.quantSrcR) = *src;
+    }
     std::optional<Plan> plan = choosePlan(target, shape, tiling, g->getContext());
+    // An explicit strategy that reloads an activation operand quantizes it
+    // by the separate pass (on-chip quantization applies to operands loaded
+    // once).
+    for (unsigned drop = 1; !plan && drop < 4 && (shape.quantSrcL || shape.quantSrcR); ++drop) {
+      GemmShape v = shape;
+      if (drop & 1)
+        v.quantSrcL.reset();
+      if (drop & 2)
+        v.quantSrcR.reset();
+      plan = choosePlan(target, v, tiling, g->getContext());
+    }
     if (!plan && tiling.contains(':')) {
       Tiles tl = tilesFor(target, shape.mode);
       g->emitOpError("matmul tiling '")
@@ -1224,6 +1281,11 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
       entries.push_back(b.getNamedAttr("output", b.getStringAttr("convert")));
       convert->setAttr(kEpilogueAttr, b.getUnitAttr());
     }
+    for (unsigned i = 0; i < 2; ++i)
+      if (mxQuant[i] && (i == 0 ? plan->quantL : plan->quantR)) {
+        entries.push_back(b.getNamedAttr(i == 0 ? "quant_l" : "quant_r", b.getStringAttr("mx")));
+        mxQuant[i]->setAttr(kOperandQuantAttr, b.getUnitAttr());
+      }
     g->setAttr(kPlanAttr, b.getDictionaryAttr(entries));
   });
   return failure(failed);
@@ -1363,10 +1425,31 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     Value scaleTensor;  // rank-0 f32 HBM scale
   };
   DenseMap<Value, OperandQuant> quantOf;
+  // MX operands quantized on chip (quant_l / quant_r = "mx"): codes operand
+  // -> the HBM source its marked trn.quantize_mx generic reads.
+  DenseMap<Value, Value> mxSourceOf;
   for (auto [operand, prefix] : {std::pair<Value, StringRef>{L, "quant_l"}, {R, "quant_r"}}) {
     auto kind = planAttr.getAs<StringAttr>(prefix);
     if (!kind)
       continue;
+    if (kind.getValue() == "mx") {
+      linalg::GenericOp q;
+      for (Operation *u : operand.getUsers())
+        if (auto g = dyn_cast<linalg::GenericOp>(u);
+            g && g->hasAttr(kOperandQuantAttr) && tileutils::isMxQuantize(g) &&
+            g.getDpsInitOperand(0)->get() == operand &&
+            g.getDpsInitOperand(1)->get() == scalesOf.lookup(operand))
+          q = g;
+      Value src = q ? q.getDpsInputOperand(0)->get() : Value();
+      auto st = src ? dyn_cast<MemRefType>(src.getType()) : MemRefType();
+      if (!mx || !q || !st || TileEmitter::isOnChip(src) ||
+          st.getShape() != cast<MemRefType>(operand.getType()).getShape())
+        return op->emitOpError("blocked MX matmul: the on-chip quantization ('")
+               << kOperandQuantAttr << "', an HBM source of the codes' shape) of operand "
+               << (operand == L ? "L" : "R") << " is missing";
+      mxSourceOf[operand] = src;
+      continue;
+    }
     linalg::GenericOp q;
     for (Operation *u : operand.getUsers())
       if (auto g = dyn_cast<linalg::GenericOp>(u);
@@ -1537,7 +1620,9 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
   DenseMap<std::tuple<void *, int64_t, int64_t>, Value> scalePacks; // (scales, f0, cols)
   // The scale tile of K tile `kt` of the MX operand `src`, columns
   // [f0, f0 + cols).
-  auto loadScales = [&](Value src, int64_t kt, int64_t f0, int64_t cols) -> Value {
+  // (`load` false: only the tile, written by an on-chip quantization.)
+  auto loadScales = [&](Value src, int64_t kt, int64_t f0, int64_t cols,
+                        bool loadIt = true) -> Value {
     const int64_t sp = P / tileutils::kMxBlock;
     Value scales = scalesOf.lookup(src);
     Value dst;
@@ -1553,16 +1638,55 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
       dst = memref::SubViewOp::create(e.b, e.loc, buf, offs, sizes, ones);
     }
+    if (!loadIt)
+      return dst ? dst : e.alloc({sp, tl.rows, cols},
+                                 cast<MemRefType>(scales.getType()).getElementType());
     return loadRows(scales, kt, f0, cols, 1, sp, dst);
   };
   // MX panels: K tiles [kFirst, kFirst + count) of `src`, columns [f0, f0 +
   // cols), with their scale tiles. The codes are loaded in column chunks of
   // `chunk`, chunk-major over the K tiles, so that the first output tiles'
   // operands arrive first (a wide panel is one DMA per K tile otherwise).
+  struct Chunk {
+    Value src, tile;
+    int64_t kt, f0, c0, w;
+  };
+  SmallVector<Chunk> pendingChunks;
+  auto finishPanels = [&]() -> LogicalResult {
+    for (const Chunk &c : pendingChunks) {
+      SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(0), e.b.getIndexAttr(0),
+                                        e.b.getIndexAttr(c.c0)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(P), e.b.getIndexAttr(tl.rows),
+                                         e.b.getIndexAttr(c.w)};
+      SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+      Value dst = memref::SubViewOp::create(e.b, e.loc, c.tile, offs, sizes, ones);
+      if (!loadRows(c.src, c.kt, c.f0 + c.c0, c.w, 1, P, dst))
+        return failure();
+    }
+    pendingChunks.clear();
+    return success();
+  };
   auto loadPanels = [&](Value src, int64_t kFirst, int64_t count, int64_t f0, int64_t cols,
-                        int64_t chunk, int64_t pieces = 1) -> SmallVector<Value> {
+                        int64_t chunk, int64_t pieces = 1,
+                        int64_t chunksNow = -1) -> SmallVector<Value> {
     Type elem = cast<MemRefType>(src.getType()).getElementType();
     SmallVector<Value> tiles;
+    if (Value x = mxSourceOf.lookup(src)) {
+      // Quantized on chip: per K tile, the source [P, rows, cols] (one
+      // load) and one trn.quantize_mx into the code and scale tiles (its
+      // 32-partition blocks at each (row, column) are the MX blocks along K).
+      for (int64_t k = 0; k < count; ++k) {
+        Value xt = loadRows(x, kFirst + k, f0, cols, pieces, P);
+        Value t = e.alloc({P, tl.rows, cols}, elem);
+        Value st = xt ? loadScales(src, kFirst + k, f0, cols, /*loadIt=*/false) : Value();
+        if (!st)
+          return {};
+        QuantizeMxOp::create(e.b, e.loc, xt, t, st, {}, {}, {});
+        scaleTileOf[t] = st;
+        tiles.push_back(t);
+      }
+      return tiles;
+    }
     for (int64_t k = 0; k < count; ++k) {
       Value t = e.alloc({P, tl.rows, cols}, elem);
       Value st = loadScales(src, kFirst + k, f0, cols);
@@ -1571,8 +1695,14 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       scaleTileOf[t] = st;
       tiles.push_back(t);
     }
-    for (int64_t c0 = 0; c0 < cols; c0 += chunk)
+    // Chunks past `chunksNow` are emitted by finishPanels (after the loads
+    // the first matmuls need besides the first chunk).
+    for (int64_t c0 = 0, c = 0; c0 < cols; c0 += chunk, ++c)
       for (int64_t k = 0; k < count; ++k) {
+        if (chunksNow >= 0 && c >= chunksNow) {
+          pendingChunks.push_back({src, tiles[k], kFirst + k, f0, c0, std::min(chunk, cols - c0)});
+          continue;
+        }
         const int64_t w = std::min(chunk, cols - c0);
         Value dst = tiles[k];
         if (w != cols) {
@@ -1732,19 +1862,24 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
         chunkTiles *= 2;
       for (int64_t mb = 0; mb < MT / BM && succeeded(status); ++mb) {
         SmallVector<Value> st = loadPanels(L, 0, KT, mb * BM * tl.tm, BM * tl.tm,
-                                           (mb == 0 ? chunkTiles : BM) * tl.tm);
+                                           (mb == 0 ? chunkTiles : BM) * tl.tm, 1,
+                                           /*chunksNow=*/mb == 0 ? 1 : -1);
         if (st.empty())
           return failure();
         for (int64_t nb = 0; nb < NT / BN && succeeded(status); ++nb) {
           SmallVector<Value> mv =
               loadPanels(R, 0, KT, nb * BN * tl.tn, BN * tl.tn, BN * tl.tn);
-          if (mv.empty() || failed(status))
+          if (mv.empty() || failed(status) || failed(finishPanels()))
             return failure();
+          // The last output tiles are stored in partition pieces over
+          // several queues (the drain after the last matmuls).
+          const bool last = mb + 1 == MT / BM && nb + 1 == NT / BN;
           for (int64_t i = 0; i < BM; ++i)
             for (int64_t j = 0; j < BN; ++j) {
               Value psum = e.alloc({tl.tm, tl.tn}, f32, MemSpace::PSUM);
               matmuls(st, mv, i * tl.tm, j * tl.tn, psum);
-              store(psum, (mb * BM + i) * tl.tm, (nb * BN + j) * tl.tn, false);
+              store(psum, (mb * BM + i) * tl.tm, (nb * BN + j) * tl.tn, false,
+                    last && i + 4 >= BM ? kLatencyPieces : 1);
             }
         }
       }
