@@ -59,3 +59,36 @@ module attributes {trn.target = #trn.target<"trn2">} {
     return
   }
 }
+
+// -----
+
+// A long row is loaded in chunks of the DMA's full-rate size per partition (trn2: 4 KiB =
+// 2048 bf16), each reduced as it arrives and combined in f32.
+// CHECK-LABEL: func.func @amax_long
+// CHECK: %[[ACC:.*]] = trn.alloc() : memref<4x1xf32, #trn.mem<sbuf>>
+// CHECK: trn.dma_copy %{{.*}} -> %[[T0:.*]] : memref<4x2048xbf16, strided<[6144, 1]>, #trn.mem<hbm>> -> memref<4x2048xbf16, #trn.mem<sbuf>>
+// CHECK-NEXT: trn.activation abs %[[T0]] -> %[[T0]]
+// CHECK-NEXT: trn.tensor_reduce max %[[T0]] -> %[[ACC]] axes [0]
+// CHECK: trn.dma_copy %{{.*}} -> %[[T1:.*]] : memref<4x2048xbf16, strided<[6144, 1], offset: 2048>, #trn.mem<hbm>> -> memref<4x2048xbf16, #trn.mem<sbuf>>
+// CHECK-NEXT: trn.activation abs %[[T1]] -> %[[T1]]
+// CHECK-NEXT: trn.tensor_reduce max %[[T1]] -> %[[P1:.*]] axes [0]
+// CHECK-NEXT: trn.tensor_tensor max %[[ACC]], %[[P1]] -> %[[ACC]]
+// CHECK: trn.dma_copy %{{.*}} -> %[[T2:.*]] : memref<4x2048xbf16, strided<[6144, 1], offset: 4096>, #trn.mem<hbm>> -> memref<4x2048xbf16, #trn.mem<sbuf>>
+// CHECK-NEXT: trn.activation abs %[[T2]] -> %[[T2]]
+// CHECK-NEXT: trn.tensor_reduce max %[[T2]]
+// CHECK-NEXT: trn.tensor_tensor max %[[ACC]]
+// CHECK-NOT: trn.activation
+// CHECK: trn.transpose %[[ACC]]
+module attributes {trn.target = #trn.target<"trn2">} {
+  func.func @amax_long(%x: memref<4x6144xbf16, #trn.mem<hbm>>, %y: memref<bf16, #trn.mem<hbm>>) {
+    %z = arith.constant 0xFF80 : bf16
+    linalg.fill ins(%z : bf16) outs(%y : memref<bf16, #trn.mem<hbm>>)
+    linalg.reduce ins(%x : memref<4x6144xbf16, #trn.mem<hbm>>) outs(%y : memref<bf16, #trn.mem<hbm>>) dimensions = [0, 1]
+      (%a: bf16, %acc: bf16) {
+        %b = math.absf %a : bf16
+        %s = arith.maximumf %b, %acc : bf16
+        linalg.yield %s : bf16
+      }
+    return
+  }
+}
