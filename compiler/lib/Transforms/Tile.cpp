@@ -15,7 +15,8 @@
 // generic `out = acc + fill value` writing the original accumulator view, so
 // the eviction is the root and all taps, their fill and the eviction share
 // one (M, N) tile loop whose accumulator is one PSUM tile (trn-place-memory)
-// that every tap's matmuls accumulate into (trn-lower-to-trn).
+// that every tap's matmuls accumulate into (trn-lower-to-trn). The conv's
+// own fill is dropped when the evictions overwrite all of it.
 //
 // Loops whose step does not divide the trip range are peeled so that every
 // tile has a static shape (stage-4 contract); single-iteration loops are kept
@@ -321,22 +322,146 @@ static Operation *widenContraction(RewriterBase &rewriter, linalg::LinalgOp op, 
   return wide;
 }
 
+/// Whether two static, unit-stride slices of the same tensor touch disjoint
+/// regions (some dim's ranges do not overlap).
+static bool disjointSlices(OffsetSizeAndStrideOpInterface a, OffsetSizeAndStrideOpInterface b) {
+  ArrayRef<int64_t> ao = a.getStaticOffsets(), as = a.getStaticSizes();
+  ArrayRef<int64_t> bo = b.getStaticOffsets(), bs = b.getStaticSizes();
+  if (!a.hasUnitStride() || !b.hasUnitStride() || ao.size() != bo.size() ||
+      ShapedType::isDynamicShape(ao) || ShapedType::isDynamicShape(as) ||
+      ShapedType::isDynamicShape(bo) || ShapedType::isDynamicShape(bs))
+    return false;
+  for (size_t d = 0; d < ao.size(); ++d)
+    if (ao[d] + as[d] <= bo[d] || bo[d] + bs[d] <= ao[d])
+      return true;
+  return false;
+}
+
 /// Follows tensor view ops (extract_slice, collapse/expand_shape) from `v`
 /// back to the linalg.fill they view, if any.
 static linalg::FillOp fillThroughViews(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (auto fill = dyn_cast<linalg::FillOp>(def))
       return fill;
-    if (auto s = dyn_cast<tensor::ExtractSliceOp>(def))
+    if (auto s = dyn_cast<tensor::ExtractSliceOp>(def)) {
+      // Skip insert_slices that wrote a region disjoint from this slice
+      // (the previous images/groups of a convolution).
       v = s.getSource();
-    else if (auto c = dyn_cast<tensor::CollapseShapeOp>(def))
+      while (auto ins = v.getDefiningOp<tensor::InsertSliceOp>()) {
+        if (!disjointSlices(s, ins))
+          return {};
+        v = ins.getDest();
+      }
+    } else if (auto c = dyn_cast<tensor::CollapseShapeOp>(def)) {
+      v = c.getSrc();
+    } else if (auto e = dyn_cast<tensor::ExpandShapeOp>(def)) {
+      v = e.getSrc();
+    } else {
+      return {};
+    }
+  }
+  return {};
+}
+
+/// Whether `v` reaches, through single-use reshapes, only the `outs` of an
+/// eviction generic in `evictions` (which never reads it).
+static bool onlyEvictionDest(Value v, const llvm::DenseSet<Operation *> &evictions) {
+  while (v.hasOneUse()) {
+    OpOperand &use = *v.use_begin();
+    Operation *user = use.getOwner();
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
+      v = user->getResult(0);
+      continue;
+    }
+    auto g = dyn_cast<linalg::GenericOp>(user);
+    return g && evictions.contains(g) && g.isDpsInit(&use) &&
+           !g.payloadUsesValueFromOperand(&use);
+  }
+  return false;
+}
+
+/// Whether `v` is (a reshape of) the result of an eviction in `evictions`.
+static bool isEvictionResult(Value v, const llvm::DenseSet<Operation *> &evictions) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (evictions.contains(def))
+      return true;
+    if (auto c = dyn_cast<tensor::CollapseShapeOp>(def))
       v = c.getSrc();
     else if (auto e = dyn_cast<tensor::ExpandShapeOp>(def))
       v = e.getSrc();
     else
-      return {};
+      return false;
   }
-  return {};
+  return false;
+}
+
+/// The conv's fill `F` is dead when tap-chain evictions overwrite all of it:
+/// F -> insert_slice I1 -> insert_slice I2 ..., where each Ik writes (a
+/// reshape of) an eviction's result into the region that the eviction's
+/// `outs` views (extract_slice of the same tensor, same offsets and sizes),
+/// and the regions are disjoint and cover F. Then F's uses take F's
+/// destination instead, saving the HBM memset of the whole output.
+static void dropOverwrittenFill(linalg::FillOp fill, const llvm::DenseSet<Operation *> &evictions) {
+  auto type = dyn_cast<RankedTensorType>(fill->getResult(0).getType());
+  if (!type || !type.hasStaticShape())
+    return;
+  SmallVector<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>> boxes;
+  Value cur = fill->getResult(0);
+  while (true) {
+    tensor::ExtractSliceOp slice;
+    tensor::InsertSliceOp insert;
+    unsigned uses = 0;
+    for (OpOperand &use : cur.getUses()) {
+      ++uses;
+      if (auto s = dyn_cast<tensor::ExtractSliceOp>(use.getOwner()); s && !slice)
+        slice = s;
+      else if (auto i = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+               i && !insert && use.getOperandNumber() == 1)
+        insert = i;
+    }
+    if (!insert) {
+      if (cur == fill->getResult(0))
+        return;
+      break; // the final value: any uses
+    }
+    if (uses != 2)
+      return; // the fill's value (or a partly written state) is read elsewhere
+    if (!slice || !onlyEvictionDest(slice.getResult(), evictions) ||
+        !isEvictionResult(insert.getSource(), evictions))
+      return;
+    if (!slice.hasUnitStride() || !insert.hasUnitStride() ||
+        slice.getStaticOffsets() != insert.getStaticOffsets() ||
+        slice.getStaticSizes() != insert.getStaticSizes() ||
+        ShapedType::isDynamicShape(slice.getStaticOffsets()) ||
+        ShapedType::isDynamicShape(slice.getStaticSizes()))
+      return;
+    boxes.push_back({llvm::to_vector(slice.getStaticOffsets()),
+                     llvm::to_vector(slice.getStaticSizes())});
+    cur = insert.getResult();
+  }
+  // Disjoint boxes whose volumes add up to the tensor's cover it.
+  int64_t covered = 0;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    int64_t vol = 1;
+    for (int64_t s : boxes[i].second)
+      vol *= s;
+    covered += vol;
+    for (size_t j = 0; j < i; ++j) {
+      bool overlap = true;
+      for (size_t d = 0; d < boxes[i].first.size(); ++d) {
+        int64_t a0 = boxes[i].first[d], a1 = a0 + boxes[i].second[d];
+        int64_t b0 = boxes[j].first[d], b1 = b0 + boxes[j].second[d];
+        overlap &= a0 < b1 && b0 < a1;
+      }
+      if (overlap)
+        return;
+    }
+  }
+  if (boxes.empty() || covered != type.getNumElements())
+    return;
+  IRRewriter rewriter(fill->getContext());
+  rewriter.replaceAllUsesWith(fill->getResult(0), fill.getDpsInitOperand(0)->get());
+  rewriter.eraseOp(fill);
 }
 
 /// Tap chains T1 -> ... -> Tn (isChainLink) whose first accumulator `v` is a
@@ -354,6 +479,8 @@ static void formTapChains(func::FuncOp func) {
       contractions.push_back(l);
   llvm::DenseSet<Operation *> seen;
   const llvm::DenseSet<Operation *> none;
+  llvm::SetVector<linalg::FillOp> viewedFills;
+  llvm::DenseSet<Operation *> evictions;
   for (linalg::LinalgOp last : llvm::reverse(contractions)) {
     if (seen.contains(last))
       continue;
@@ -400,8 +527,11 @@ static void formTapChains(func::FuncOp func) {
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     double c = cAttr.getValueAsDouble();
     Type elem = type.getElementType();
+    // The eviction does not read its `outs`: a direct fill is not needed
+    // (its destination is), a view of a fill keeps the conv's buffer.
+    Value dest = v == fill->getResult(0) ? fill.getDpsInitOperand(0)->get() : v;
     auto evict = linalg::GenericOp::create(
-        rewriter, lastLoc, TypeRange{type}, ValueRange{acc}, ValueRange{v},
+        rewriter, lastLoc, TypeRange{type}, ValueRange{acc}, ValueRange{dest},
         ArrayRef<AffineMap>{id, id}, iters, [&](OpBuilder &b, Location l, ValueRange args) {
           Value cv = arith::ConstantOp::create(b, l, b.getF32FloatAttr(static_cast<float>(c)));
           Value r = arith::AddFOp::create(b, l, args[0], cv);
@@ -414,7 +544,14 @@ static void formTapChains(func::FuncOp func) {
     // next original tap or, for the last, by the eviction's users).
     for (Operation *op : llvm::reverse(replaced))
       rewriter.eraseOp(op);
+    if (fill->use_empty())
+      rewriter.eraseOp(fill);
+    else
+      viewedFills.insert(fill);
+    evictions.insert(evict);
   }
+  for (linalg::FillOp fill : viewedFills)
+    dropOverwrittenFill(fill, evictions);
 }
 
 /// A device-form contraction whose result type is not f32 (bf16) and whose
