@@ -33,7 +33,7 @@ Value TileEmitter::alloc(ArrayRef<int64_t> shape, Type elementType, MemSpace spa
 }
 
 void TileEmitter::dma(Value src, Value dst) {
-  if (!loadBroadcast(src, dst) && !loadWidened(src, dst))
+  if (!loadTransposed(src, dst) && !loadBroadcast(src, dst) && !loadWidened(src, dst))
     DmaCopyOp::create(b, loc, src, dst, {}, {}, {});
 }
 
@@ -697,4 +697,68 @@ void mlir::trn::lower::forEachIndex(ArrayRef<int64_t> shape,
     if (d < 0)
       return;
   }
+}
+
+bool TileEmitter::loadTransposed(Value src, Value dst) {
+  SmallVector<int64_t> S, ss;
+  if (!loadWalkOf(src, dst, S, ss))
+    return false;
+  const int64_t r = S.size(), P = S[0];
+  const int64_t step = std::min<int64_t>(target.numPartitions, target.maxStationaryFree);
+  if (P < 2 || P > step || ss[0] != 1)
+    return false;
+  for (int64_t i = 1; i < r; ++i)
+    if (S[i] > 1 && ss[i] < 2)
+      return false; // a contiguous free dim: the DMA has runs already
+  Type elem = cast<MemRefType>(src.getType()).getElementType();
+  if (!elem.isF32() && !elem.isBF16() && !elem.isF16())
+    return false; // PE transpose data types
+  const int64_t e = (elem.getIntOrFloatBitWidth() + 7) / 8, n = S[r - 1], sn = ss[r - 1];
+  int64_t outer = 1;
+  for (int64_t i = 1; i < r - 1; ++i)
+    outer *= S[i];
+  // Element-sized runs vs per block: a DMA of rows of P elements, a PE
+  // transpose and an eviction copy.
+  auto bytes = [](int64_t v) { return static_cast<uint64_t>(v); };
+  double narrow = target.dmaDurationNs(bytes(P * outer * n * e), bytes(e), true);
+  double blocked = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += step) {
+    int64_t bc = std::min(step, n - b0);
+    blocked += target.dmaDurationNs(bytes(bc * P * e), bytes(P * e), true) +
+               static_cast<double>(P) / target.pe.clockGHz +
+               static_cast<double>(bc) / target.dve.clockGHz;
+  }
+  if (outer * blocked >= narrow)
+    return false;
+  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
+  if (failed(base))
+    return false;
+  auto idx = [&](OpFoldResult o) { return indexValue(o); };
+  SmallVector<int64_t> outerShape(S.begin() + 1, S.end() - 1);
+  int64_t o = 0;
+  forEachIndex(outerShape, [&](ArrayRef<int64_t> oi) {
+    int64_t outerOff = 0;
+    for (auto [k, x] : llvm::enumerate(oi))
+      outerOff += x * ss[k + 1];
+    for (int64_t b0 = 0; b0 < n; b0 += step) {
+      int64_t bc = std::min(step, n - b0);
+      // The block in its HBM layout: rows of P contiguous elements.
+      OpFoldResult off = addOfr(*this, base->second, b.getIndexAttr(outerOff + b0 * sn), idx);
+      std::optional<int64_t> cOff = getConstantIntValue(off);
+      auto type = MemRefType::get(
+          {bc, P}, elem,
+          StridedLayoutAttr::get(b.getContext(), cOff ? *cOff : ShapedType::kDynamic, {sn, 1}),
+          cast<MemRefType>(src.getType()).getMemorySpace());
+      Value rows = memref::ReinterpretCastOp::create(
+          b, loc, type, base->first, off, {b.getIndexAttr(bc), b.getIndexAttr(P)},
+          {b.getIndexAttr(sn), b.getIndexAttr(1)});
+      Value natural = alloc({bc, P}, elem);
+      DmaCopyOp::create(b, loc, rows, natural, {}, {}, {});
+      Value ps = alloc({P, bc}, f32(), MemSpace::PSUM);
+      transpose(natural, ps);
+      tensorCopy(ps, sliceTile(dst, 0, P, o * n + b0, bc));
+    }
+    ++o;
+  });
+  return true;
 }

@@ -67,6 +67,13 @@ public:
   /// distinct values once and expands them with one engine copy reading the
   /// scratch tile with stride 0. Returns false (nothing emitted) otherwise.
   bool loadBroadcast(Value src, Value dst);
+  /// An HBM -> SBUF load that walks partitions along the HBM rows' contiguous
+  /// dim (partition stride 1, every free dim strided: a transposed operand,
+  /// attention heads split off the model dim) moves element-sized runs. When
+  /// cheaper by the cost model, loads blocks in their HBM layout (rows of P
+  /// contiguous elements) and transposes each on the PE through PSUM into
+  /// `dst`. f32/bf16/f16 only. Returns false (nothing emitted) otherwise.
+  bool loadTransposed(Value src, Value dst);
   /// A view of on-chip buffer `base` (a trn.alloc) with static layout; dim 0
   /// must step by the buffer's rows (partitions).
   Value reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,

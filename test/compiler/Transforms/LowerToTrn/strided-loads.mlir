@@ -7,6 +7,7 @@
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #bc = affine_map<(d0, d1, d2) -> (d0)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
 module attributes {trn.target = #trn.target<"trn2">} {
   // Stride 2 (a stride-2 pooling window): the dense span of each row (31
   // elements) is loaded and every second element copied on chip.
@@ -85,6 +86,22 @@ module attributes {trn.target = #trn.target<"trn2">} {
   func.func @copy_stride2(%x: memref<3x40x40xf32, #trn.mem<hbm>>, %y: memref<3x20x20xf32, #trn.mem<hbm>>) {
     %v = memref.subview %x[0, 0, 0] [3, 20, 20] [1, 2, 2] : memref<3x40x40xf32, #trn.mem<hbm>> to memref<3x20x20xf32, strided<[1600, 80, 2]>, #trn.mem<hbm>>
     memref.copy %v, %y : memref<3x20x20xf32, strided<[1600, 80, 2]>, #trn.mem<hbm>> to memref<3x20x20xf32, #trn.mem<hbm>>
+    return
+  }
+  // A transposed operand (partitions walk HBM rows' contiguous dim): each
+  // 128-row block is loaded in its HBM layout (runs of 32 elements) and
+  // transposed on the PE through PSUM into its columns of the tile.
+  // CHECK-LABEL: func.func @transposed
+  // CHECK: trn.alloc() : memref<32x256xf32, #trn.mem<sbuf>>
+  // CHECK: %[[T:.*]] = trn.alloc() : memref<32x256xf32, #trn.mem<sbuf>>
+  // CHECK-COUNT-2: trn.transpose %{{.*}} -> %{{.*}} : memref<128x32xf32, #trn.mem<sbuf>> -> memref<32x128xf32, #trn.mem<psum>>
+  // CHECK: trn.activation exp %[[T]]
+  func.func @transposed(%x: memref<256x32xf32, #trn.mem<hbm>>, %y: memref<32x256xf32, #trn.mem<hbm>>) {
+    linalg.generic {indexing_maps = [#tr, #id], iterator_types = ["parallel", "parallel"]} ins(%x : memref<256x32xf32, #trn.mem<hbm>>) outs(%y : memref<32x256xf32, #trn.mem<hbm>>) {
+    ^bb0(%a: f32, %o: f32):
+      %e = math.exp %a : f32
+      linalg.yield %e : f32
+    }
     return
   }
 }
