@@ -924,6 +924,34 @@ LogicalResult checkPreconditions(Operation *root) {
   return success(ok);
 }
 
+/// Batch-1 sequence element-wise generics lose their unit dims (a
+/// [1, 128, 1024] relu becomes [128, 1024] between reshapes): trn-layout may
+/// give them a consumer's transposed layout ([1024, 1, 128]) whose logical
+/// dim rank-2, the partition dim, is then the unit dim (one-partition tiles,
+/// element-granular DMAs; a TransformerEncoderLayer's FFN relu cost 400 us).
+static LogicalResult dropUnitDimsOfElementwise(Operation *root) {
+  linalg::ControlDropUnitDims options;
+  options.controlFn = [](Operation *op) -> SmallVector<unsigned> {
+    auto g = dyn_cast<linalg::GenericOp>(op);
+    if (!g || g.getNumReductionLoops() != 0 || !g.hasPureTensorSemantics())
+      return {};
+    // Only batch-1 sequences ([1, T, D] -> [T, D]): rank-4 images keep their
+    // dims (their layout already puts H on partitions; measured: dropping N
+    // there adds reshape copies).
+    SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+    SmallVector<unsigned> dims;
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      if (ranges[d] == 1)
+        dims.push_back(d);
+    if (ranges.size() < 3 || ranges.size() - dims.size() != 2)
+      return {};
+    return dims;
+  };
+  RewritePatternSet patterns(root->getContext());
+  linalg::populateFoldUnitExtentDimsPatterns(patterns, options);
+  return applyPatternsGreedily(root, std::move(patterns));
+}
+
 struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
   using Base::Base;
 
@@ -940,6 +968,10 @@ struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
     linalg::populateElementwiseToLinalgConversionPatterns(patterns);
     if (failed(applyPatternsGreedily(root, std::move(patterns)))) {
       root->emitError() << "trn-decompose: rewrites did not converge";
+      return signalPassFailure();
+    }
+    if (failed(dropUnitDimsOfElementwise(root))) {
+      root->emitError() << "trn-decompose: unit-dim folding did not converge";
       return signalPassFailure();
     }
 
