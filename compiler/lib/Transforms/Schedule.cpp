@@ -14,7 +14,13 @@
 //    repeatedly pick, among the instructions whose predecessors are all
 //    scheduled, the one that can start earliest on one of its candidate
 //    queues (ties: longest remaining critical path, then program order), and
-//    put it on the queue where it finishes first. Loads with no
+//    put it on the queue where it finishes first. This runs twice, the
+//    second time breaking start-time ties by the latest finish first (the
+//    longest path after the instruction: its consumers' earliest deadline),
+//    and the shorter schedule is kept (the first on equal makespans): the
+//    first rule balances DMA-bound programs, the second fills a pipeline
+//    sooner (small operands the first consumers need before big transfers
+//    needed later). Loads with no
 //    predecessors start at time 0, so DMA prefetch and engine overlap follow
 //    from the allocation's buffer rotation. Candidate queues: the `queue`
 //    attribute if present; else the engines of the `engine` attribute or
@@ -73,6 +79,7 @@ struct Node {
   SmallVector<unsigned, 4> succs;
   SmallVector<trnrt::QueueId, 4> candidates;
   double bottom = 0; // longest path to a sink (ns), including itself
+  double tail = 0;   // longest path to a sink after it (bottom minus itself)
   // Schedule.
   bool scheduled = false;
   trnrt::QueueId queue = 0;
@@ -394,84 +401,125 @@ struct TrnSchedulePass : public trn::impl::TrnSchedulePassBase<TrnSchedulePass> 
       for (unsigned s : n.succs)
         tail = std::max(tail, nodes[s].bottom);
       n.bottom = best + tail;
+      n.tail = tail;
     }
 
-    // 2. List scheduling.
-    std::array<double, trnrt::kMaxQueues> queueFree{};
-    std::array<unsigned, trnrt::kMaxQueues> queueLen{};
-    SmallVector<unsigned> remainingPreds;
-    SmallVector<unsigned> ready;
-    for (unsigned i = 0; i < nodes.size(); ++i) {
-      remainingPreds.push_back(nodes[i].preds.size());
-      if (nodes[i].preds.empty())
-        ready.push_back(i);
-    }
-    SmallVector<unsigned> issue;
-    double makespan = 0;
-    while (!ready.empty()) {
-      unsigned bestIdx = 0;
-      trnrt::QueueId bestQ = 0;
-      double bestStart = 0, bestFinish = 0;
-      bool have = false;
-      // DMA queues share one cost model: among them only the one free first
-      // (then the shortest) matters for an unpinned copy.
-      trnrt::QueueId bestDma = trnrt::kFirstDmaQueue;
-      for (unsigned d = 1; d < numDma; ++d) {
-        auto q = static_cast<trnrt::QueueId>(trnrt::kFirstDmaQueue + d);
-        if (queueFree[q] < queueFree[bestDma] ||
-            (queueFree[q] == queueFree[bestDma] && queueLen[q] < queueLen[bestDma]))
-          bestDma = q;
+    // 2. List scheduling, once per priority rule for start-time ties; the
+    // shorter schedule is kept (the longest-path rule on equal makespans).
+    //  * longest remaining path including the instruction itself (the
+    //    classic bottom level): among equally urgent transfers the longest
+    //    goes first, which balances DMA-bound programs over the queues;
+    //  * latest finish first (the longest path after the instruction, i.e.
+    //    the earliest deadline of its consumers): the operands the first
+    //    consumers need go before larger transfers needed later, which
+    //    fills a pipeline sooner (a small scale tile before big code chunks).
+    struct Result {
+      SmallVector<unsigned> issue;
+      std::array<unsigned, trnrt::kMaxQueues> queueLen{};
+      double makespan = 0;
+    };
+    auto listSchedule = [&](bool deadlineFirst) {
+      Result res;
+      std::array<double, trnrt::kMaxQueues> queueFree{};
+      std::array<unsigned, trnrt::kMaxQueues> &queueLen = res.queueLen;
+      SmallVector<unsigned> &issue = res.issue;
+      double &makespan = res.makespan;
+      SmallVector<unsigned> remainingPreds;
+      SmallVector<unsigned> ready;
+      for (unsigned i = 0; i < nodes.size(); ++i) {
+        remainingPreds.push_back(nodes[i].preds.size());
+        if (nodes[i].preds.empty())
+          ready.push_back(i);
       }
-      for (unsigned r = 0; r < ready.size(); ++r) {
-        Node &n = nodes[ready[r]];
-        double readyAt = 0;
-        for (unsigned p : n.preds)
-          readyAt = std::max(readyAt, nodes[p].finish);
-        for (trnrt::QueueId q : n.candidates) {
-          if (n.candidates.size() > 1 && q >= trnrt::kFirstDmaQueue && q != bestDma)
-            continue;
-          double s = std::max(readyAt, queueFree[q]);
-          double f = s + durationAt(n, q, readyAt > queueFree[q]);
-          bool better;
-          if (!have) {
-            better = true;
-          } else if (ready[r] != ready[bestIdx]) {
-            const Node &b = nodes[ready[bestIdx]];
-            if (s != bestStart)
-              better = s < bestStart;
-            else if (n.bottom != b.bottom)
-              better = n.bottom > b.bottom;
-            else
-              better = ready[r] < ready[bestIdx];
-          } else {
-            better = f < bestFinish || (f == bestFinish && queueLen[q] < queueLen[bestQ]);
-          }
-          if (better) {
-            have = true;
-            bestIdx = r;
-            bestQ = q;
-            bestStart = s;
-            bestFinish = f;
+      while (!ready.empty()) {
+        unsigned bestIdx = 0;
+        trnrt::QueueId bestQ = 0;
+        double bestStart = 0, bestFinish = 0;
+        bool have = false;
+        // DMA queues share one cost model: among them only the one free first
+        // (then the shortest) matters for an unpinned copy.
+        trnrt::QueueId bestDma = trnrt::kFirstDmaQueue;
+        for (unsigned d = 1; d < numDma; ++d) {
+          auto q = static_cast<trnrt::QueueId>(trnrt::kFirstDmaQueue + d);
+          if (queueFree[q] < queueFree[bestDma] ||
+              (queueFree[q] == queueFree[bestDma] && queueLen[q] < queueLen[bestDma]))
+            bestDma = q;
+        }
+        for (unsigned r = 0; r < ready.size(); ++r) {
+          Node &n = nodes[ready[r]];
+          double readyAt = 0;
+          for (unsigned p : n.preds)
+            readyAt = std::max(readyAt, nodes[p].finish);
+          for (trnrt::QueueId q : n.candidates) {
+            if (n.candidates.size() > 1 && q >= trnrt::kFirstDmaQueue && q != bestDma)
+              continue;
+            double s = std::max(readyAt, queueFree[q]);
+            double f = s + durationAt(n, q, readyAt > queueFree[q]);
+            bool better;
+            if (!have) {
+              better = true;
+            } else if (ready[r] != ready[bestIdx]) {
+              const Node &b = nodes[ready[bestIdx]];
+              if (s != bestStart)
+                better = s < bestStart;
+              else if (deadlineFirst && n.tail != b.tail)
+                better = n.tail > b.tail;
+              else if (n.bottom != b.bottom)
+                better = n.bottom > b.bottom;
+              else
+                better = ready[r] < ready[bestIdx];
+            } else {
+              better = f < bestFinish || (f == bestFinish && queueLen[q] < queueLen[bestQ]);
+            }
+            if (better) {
+              have = true;
+              bestIdx = r;
+              bestQ = q;
+              bestStart = s;
+              bestFinish = f;
+            }
           }
         }
+        unsigned id = ready[bestIdx];
+        ready.erase(ready.begin() + bestIdx);
+        Node &n = nodes[id];
+        n.scheduled = true;
+        n.queue = bestQ;
+        n.start = bestStart;
+        n.finish = bestFinish;
+        n.order = issue.size();
+        n.queuePos = queueLen[bestQ]++;
+        queueFree[bestQ] = bestFinish;
+        makespan = std::max(makespan, bestFinish);
+        issue.push_back(id);
+        for (unsigned s : n.succs)
+          if (--remainingPreds[s] == 0)
+            ready.push_back(s);
       }
-      unsigned id = ready[bestIdx];
-      ready.erase(ready.begin() + bestIdx);
-      Node &n = nodes[id];
-      n.scheduled = true;
-      n.queue = bestQ;
-      n.start = bestStart;
-      n.finish = bestFinish;
-      n.order = issue.size();
-      n.queuePos = queueLen[bestQ]++;
-      queueFree[bestQ] = bestFinish;
-      makespan = std::max(makespan, bestFinish);
-      issue.push_back(id);
-      for (unsigned s : n.succs)
-        if (--remainingPreds[s] == 0)
-          ready.push_back(s);
+      assert(issue.size() == nodes.size() && "dependency graph follows program order");
+      return res;
+    };
+    Result deadline = listSchedule(/*deadlineFirst=*/true);
+    SmallVector<std::array<double, 2>> deadlineTimes;
+    SmallVector<std::array<unsigned, 3>> deadlinePlace; // queue, order, queuePos
+    for (const Node &n : nodes) {
+      deadlineTimes.push_back({n.start, n.finish});
+      deadlinePlace.push_back({n.queue, n.order, n.queuePos});
     }
-    assert(issue.size() == nodes.size() && "dependency graph follows program order");
+    Result best = listSchedule(/*deadlineFirst=*/false);
+    if (deadline.makespan < best.makespan) {
+      best = std::move(deadline);
+      for (auto [i, n] : llvm::enumerate(nodes)) {
+        n.start = deadlineTimes[i][0];
+        n.finish = deadlineTimes[i][1];
+        n.queue = static_cast<trnrt::QueueId>(deadlinePlace[i][0]);
+        n.order = deadlinePlace[i][1];
+        n.queuePos = deadlinePlace[i][2];
+      }
+    }
+    const SmallVector<unsigned> &issue = best.issue;
+    const std::array<unsigned, trnrt::kMaxQueues> &queueLen = best.queueLen;
+    const double makespan = best.makespan;
 
     // 3. Semaphores with vector clocks. known[q] = number of instructions of
     // queue q known complete (positions < known[q]).
