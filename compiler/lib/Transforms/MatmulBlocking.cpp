@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
@@ -1643,6 +1644,107 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
                                  cast<MemRefType>(scales.getType()).getElementType());
     return loadRows(scales, kt, f0, cols, 1, sp, dst);
   };
+  // Constant MX codes re-laid out tile-contiguous in HBM (a private copy of
+  // the constant global): chunk c of K tile kt is rows
+  // [(kt * chunks + c) * P, +P) of a [KT * chunks * P, rows, cw] global, the
+  // `rows` x `cw` codes of one partition contiguous, cw = the DMA's full-rate
+  // bytes per partition / rows. With the natural [K, F] layout a K tile
+  // [P, rows, cw] walks `rows` runs of cw bytes (the DMA moves runs below
+  // its full-rate size at half rate); here one run of rows * cw bytes, in
+  // SBUF too (the panel is [P, chunks * rows, cw]: chunk-major, see
+  // chunkWidthOf). Only dense constant globals of byte-sized codes.
+  DenseMap<Value, int64_t> chunkWidthOf; // chunk-major panel tiles -> cw
+  auto tiledConstant = [&](Value src) -> std::pair<Value, int64_t> {
+    auto g = src.getDefiningOp<memref::GetGlobalOp>();
+    auto t = cast<MemRefType>(src.getType());
+    const int64_t bits = t.getElementType().getIntOrFloatBitWidth();
+    if (!g || tl.rows < 2 || bits != 8 || t.getRank() != 2 || !t.getLayout().isIdentity() ||
+        !t.hasStaticShape())
+      return {};
+    const int64_t cw = static_cast<int64_t>(e.target.dma.fullRateBytesPerPartition) * 8 /
+                       (tl.rows * bits);
+    const int64_t K = t.getDimSize(0), F = t.getDimSize(1);
+    if (cw < tl.tm || cw % tl.tm || F % cw || K % (tl.rows * P))
+      return {};
+    auto module = op->getParentOfType<ModuleOp>();
+    SymbolTable symbols(module);
+    auto global = symbols.lookup<memref::GlobalOp>(g.getName());
+    auto init = global ? dyn_cast_or_null<DenseElementsAttr>(global.getInitialValueAttr())
+                       : DenseElementsAttr();
+    if (!global || !global.getConstant() || !init)
+      return {};
+    const int64_t kts = K / (tl.rows * P), chunks = F / cw;
+    auto type = MemRefType::get({kts * chunks * P, tl.rows, cw}, t.getElementType(),
+                                MemRefLayoutAttrInterface(), t.getMemorySpace());
+    const std::string name = (global.getSymName() + "_tiled").str();
+    auto tiled = symbols.lookup<memref::GlobalOp>(name);
+    if (!tiled || tiled.getType() != type) {
+      auto tensorType = RankedTensorType::get(type.getShape(), t.getElementType());
+      DenseElementsAttr data;
+      if (init.isSplat()) {
+        data = init.resizeSplat(tensorType);
+      } else {
+        ArrayRef<char> raw = init.getRawData();
+        if (static_cast<int64_t>(raw.size()) != K * F)
+          return {};
+        std::vector<char> out(raw.size());
+        for (int64_t kt = 0; kt < kts; ++kt)
+          for (int64_t c = 0; c < chunks; ++c)
+            for (int64_t p = 0; p < P; ++p)
+              for (int64_t r = 0; r < tl.rows; ++r)
+                std::copy_n(raw.begin() + ((kt * tl.rows + r) * P + p) * F + c * cw, cw,
+                            out.begin() + (((kt * chunks + c) * P + p) * tl.rows + r) * cw);
+        data = DenseElementsAttr::getFromRawBuffer(tensorType, out);
+      }
+      OpBuilder gb(global);
+      tiled = memref::GlobalOp::create(gb, global.getLoc(), name, gb.getStringAttr("private"),
+                                       type, data, /*constant=*/true, global.getAlignmentAttr());
+      symbols.insert(tiled);
+    }
+    OpBuilder vb(g);
+    Value v = memref::GetGlobalOp::create(vb, g.getLoc(), type, tiled.getSymName());
+    return {v, cw};
+  };
+  // The panel [P, chunks * rows, cw] of K tiles 0..KT of the tiled constant
+  // `tiled` (of `src`), columns [f0, f0 + cols), loaded chunk-major (the first
+  // output tiles' chunk of every K tile first), each chunk of a K tile in
+  // partition pieces; the scale tiles as loadPanels.
+  auto loadTiledPanels = [&](Value src, Value tiled, int64_t cw, int64_t f0,
+                             int64_t cols) -> SmallVector<Value> {
+    Type elem = cast<MemRefType>(src.getType()).getElementType();
+    const int64_t chunks = cast<MemRefType>(src.getType()).getDimSize(1) / cw;
+    SmallVector<Value> tiles;
+    for (int64_t k = 0; k < KT; ++k) {
+      Value t = e.alloc({P, cols / cw * tl.rows, cw}, elem);
+      Value st = loadScales(src, k, f0, cols);
+      if (!st)
+        return {};
+      scaleTileOf[t] = st;
+      chunkWidthOf[t] = cw;
+      tiles.push_back(t);
+    }
+    const int64_t pieces = P % kLatencyPieces == 0 ? kLatencyPieces : 1, pr = P / pieces;
+    for (int64_t c = 0; c < cols / cw; ++c)
+      for (int64_t k = 0; k < KT; ++k)
+        for (int64_t p = 0; p < pieces; ++p) {
+          FailureOr<Value> view = e.hbmAccess(
+              tiled, {{0, ((k * chunks + f0 / cw + c) * P + p * pr), pr}, {1, 0, tl.rows},
+                      {2, 0, cw}});
+          if (failed(view)) {
+            status = failure();
+            return {};
+          }
+          SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(p * pr),
+                                            e.b.getIndexAttr(c * tl.rows), e.b.getIndexAttr(0)};
+          SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(pr), e.b.getIndexAttr(tl.rows),
+                                             e.b.getIndexAttr(cw)};
+          SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+          Value dst = memref::SubViewOp::create(e.b, e.loc, tiles[k], offs, sizes, ones);
+          auto dma = DmaCopyOp::create(e.b, e.loc, *view, dst, {}, {}, {});
+          dma->setAttr(kNoReuseAttr, unit);
+        }
+    return tiles;
+  };
   // MX panels: K tiles [kFirst, kFirst + count) of `src`, columns [f0, f0 +
   // cols), with their scale tiles. The codes are loaded in column chunks of
   // `chunk`, chunk-major over the K tiles, so that the first output tiles'
@@ -1793,7 +1895,17 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
     if (s)
       return s;
     auto t = cast<MemRefType>(tile.getType());
-    if (t.getRank() == 2) {
+    if (int64_t cw = chunkWidthOf.lookup(tile)) {
+      // Chunk-major panel [P, chunks * rows, cw]: column `col` is in chunk
+      // col / cw, rows [c * rows, (c + 1) * rows).
+      SmallVector<OpFoldResult> offs = {e.b.getIndexAttr(0),
+                                        e.b.getIndexAttr(col / cw * tl.rows),
+                                        e.b.getIndexAttr(col % cw)};
+      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(t.getDimSize(0)),
+                                         e.b.getIndexAttr(tl.rows), e.b.getIndexAttr(width)};
+      SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+      s = memref::SubViewOp::create(e.b, e.loc, tile, offs, sizes, ones);
+    } else if (t.getRank() == 2) {
       s = e.sliceTile(tile, 0, tl.tk, col, width);
     } else if (col == 0 && t.getDimSize(2) == width) {
       s = tile;
@@ -1860,10 +1972,15 @@ LogicalResult mlir::trn::lower::lowerMatmulBlocked(RewriterBase &rewriter, linal
       while (chunkTiles < BM && chunkTiles * tl.tm * bits / 8 <
                                     static_cast<int64_t>(e.target.dma.minRunBytes))
         chunkTiles *= 2;
+      auto [tiledL, cw] = mxSourceOf.count(L) ? std::pair<Value, int64_t>{} : tiledConstant(L);
+      if (tiledL && (BM * tl.tm) % cw)
+        tiledL = Value();
       for (int64_t mb = 0; mb < MT / BM && succeeded(status); ++mb) {
-        SmallVector<Value> st = loadPanels(L, 0, KT, mb * BM * tl.tm, BM * tl.tm,
-                                           (mb == 0 ? chunkTiles : BM) * tl.tm, 1,
-                                           /*chunksNow=*/mb == 0 ? 1 : -1);
+        SmallVector<Value> st =
+            tiledL ? loadTiledPanels(L, tiledL, cw, mb * BM * tl.tm, BM * tl.tm)
+                   : loadPanels(L, 0, KT, mb * BM * tl.tm, BM * tl.tm,
+                                (mb == 0 ? chunkTiles : BM) * tl.tm, 1,
+                                /*chunksNow=*/mb == 0 ? 1 : -1);
         if (st.empty())
           return failure();
         for (int64_t nb = 0; nb < NT / BN && succeeded(status); ++nb) {
