@@ -94,19 +94,26 @@ static Value rowView(TileEmitter &e, OpBuilder &b, Location loc, Value dst,
   return e.reinterpretTile(root, doff, shape, strides);
 }
 
-Value TileEmitter::reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,
-                                   ArrayRef<int64_t> strides) {
+/// `memref.reinterpret_cast` of `base` to a static strided layout.
+static Value reinterpretAs(OpBuilder &b, Location loc, Value base, OpFoldResult offset,
+                           ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
   auto bt = cast<MemRefType>(base.getType());
-  auto type = MemRefType::get(shape, bt.getElementType(),
-                              StridedLayoutAttr::get(b.getContext(), offset, strides),
-                              bt.getMemorySpace());
+  std::optional<int64_t> off = getConstantIntValue(offset);
+  auto type = MemRefType::get(
+      shape, bt.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), off ? *off : ShapedType::kDynamic, strides),
+      bt.getMemorySpace());
   SmallVector<OpFoldResult> sizes, steps;
   for (int64_t x : shape)
     sizes.push_back(b.getIndexAttr(x));
   for (int64_t x : strides)
     steps.push_back(b.getIndexAttr(x));
-  return memref::ReinterpretCastOp::create(b, loc, type, base, b.getIndexAttr(offset), sizes,
-                                           steps);
+  return memref::ReinterpretCastOp::create(b, loc, type, base, offset, sizes, steps);
+}
+
+Value TileEmitter::reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,
+                                   ArrayRef<int64_t> strides) {
+  return reinterpretAs(b, loc, base, b.getIndexAttr(offset), shape, strides);
 }
 
 bool TileEmitter::loadBroadcast(Value src, Value dst) {
@@ -145,21 +152,9 @@ bool TileEmitter::loadBroadcast(Value src, Value dst) {
   Value dstView = rowView(*this, b, loc, dst, S);
   if (!dstView)
     return false;
-  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
-  if (failed(base))
+  Value compactView = hbmView(src, 0, cSizes, cStrides);
+  if (!compactView)
     return false;
-  std::optional<int64_t> baseOff = getConstantIntValue(base->second);
-  auto cType = MemRefType::get(
-      cSizes, elem,
-      StridedLayoutAttr::get(b.getContext(), baseOff ? *baseOff : ShapedType::kDynamic, cStrides),
-      st.getMemorySpace());
-  SmallVector<OpFoldResult> cs, cst;
-  for (int64_t x : cSizes)
-    cs.push_back(b.getIndexAttr(x));
-  for (int64_t x : cStrides)
-    cst.push_back(b.getIndexAttr(x));
-  Value compactView =
-      memref::ReinterpretCastOp::create(b, loc, cType, base->first, base->second, cs, cst);
   Value scratch = alloc({P, Fc}, elem);
   DmaCopyOp::create(b, loc, compactView, scratch, {}, {}, {});
   // Scratch read back with stride 0 on the broadcast dims.
@@ -222,22 +217,9 @@ bool TileEmitter::loadWidened(Value src, Value dst) {
   SmallVector<int64_t> wSizes(S), wStrides(ss);
   wSizes.back() = wide;
   wStrides.back() = 1;
-  auto ofrs = [&](ArrayRef<int64_t> v) {
-    SmallVector<OpFoldResult> out;
-    for (int64_t x : v)
-      out.push_back(b.getIndexAttr(x));
-    return out;
-  };
-  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
-  if (failed(base))
+  Value wideView = hbmView(src, 0, wSizes, wStrides);
+  if (!wideView)
     return false;
-  std::optional<int64_t> baseOff = getConstantIntValue(base->second);
-  auto wType = MemRefType::get(
-      wSizes, elem,
-      StridedLayoutAttr::get(b.getContext(), baseOff ? *baseOff : ShapedType::kDynamic, wStrides),
-      st.getMemorySpace());
-  Value wideView = memref::ReinterpretCastOp::create(b, loc, wType, base->first, base->second,
-                                                     ofrs(wSizes), ofrs(wStrides));
   Value scratch = alloc({P, outer * wide}, elem);
   DmaCopyOp::create(b, loc, wideView, scratch, {}, {}, {});
 
@@ -254,13 +236,8 @@ bool TileEmitter::loadWidened(Value src, Value dst) {
   }
   srcStrides[0] = outer * wide;
   dstStrides[0] = dstRowElems;
-  auto view = [&](Value base, int64_t off, ArrayRef<int64_t> strides) -> Value {
-    auto type = MemRefType::get(shape, elem, StridedLayoutAttr::get(b.getContext(), off, strides),
-                                cast<MemRefType>(base.getType()).getMemorySpace());
-    return memref::ReinterpretCastOp::create(b, loc, type, base, b.getIndexAttr(off),
-                                             ofrs(shape), ofrs(strides));
-  };
-  tensorCopy(view(scratch, 0, srcStrides), view(dstRoot, doff, dstStrides));
+  tensorCopy(reinterpretTile(scratch, 0, shape, srcStrides),
+             reinterpretTile(dstRoot, doff, shape, dstStrides));
   return true;
 }
 
@@ -730,10 +707,8 @@ bool TileEmitter::loadTransposed(Value src, Value dst) {
   }
   if (outer * blocked >= narrow)
     return false;
-  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
-  if (failed(base))
+  if (failed(resolveBase(src)))
     return false;
-  auto idx = [&](OpFoldResult o) { return indexValue(o); };
   SmallVector<int64_t> outerShape(S.begin() + 1, S.end() - 1);
   int64_t o = 0;
   forEachIndex(outerShape, [&](ArrayRef<int64_t> oi) {
@@ -743,15 +718,7 @@ bool TileEmitter::loadTransposed(Value src, Value dst) {
     for (int64_t b0 = 0; b0 < n; b0 += step) {
       int64_t bc = std::min(step, n - b0);
       // The block in its HBM layout: rows of P contiguous elements.
-      OpFoldResult off = addOfr(*this, base->second, b.getIndexAttr(outerOff + b0 * sn), idx);
-      std::optional<int64_t> cOff = getConstantIntValue(off);
-      auto type = MemRefType::get(
-          {bc, P}, elem,
-          StridedLayoutAttr::get(b.getContext(), cOff ? *cOff : ShapedType::kDynamic, {sn, 1}),
-          cast<MemRefType>(src.getType()).getMemorySpace());
-      Value rows = memref::ReinterpretCastOp::create(
-          b, loc, type, base->first, off, {b.getIndexAttr(bc), b.getIndexAttr(P)},
-          {b.getIndexAttr(sn), b.getIndexAttr(1)});
+      Value rows = hbmView(src, outerOff + b0 * sn, {bc, P}, {sn, 1});
       Value natural = alloc({bc, P}, elem);
       DmaCopyOp::create(b, loc, rows, natural, {}, {}, {});
       Value ps = alloc({P, bc}, f32(), MemSpace::PSUM);
@@ -761,4 +728,15 @@ bool TileEmitter::loadTransposed(Value src, Value dst) {
     ++o;
   });
   return true;
+}
+
+Value TileEmitter::hbmView(Value src, int64_t offset, ArrayRef<int64_t> sizes,
+                           ArrayRef<int64_t> strides) {
+  FailureOr<std::pair<Value, OpFoldResult>> base = resolveBase(src);
+  if (failed(base))
+    return Value();
+  auto idx = [&](OpFoldResult o) { return indexValue(o); };
+  OpFoldResult off =
+      offset == 0 ? base->second : addOfr(*this, base->second, b.getIndexAttr(offset), idx);
+  return reinterpretAs(b, loc, base->first, off, sizes, strides);
 }

@@ -78,6 +78,9 @@ public:
   /// must step by the buffer's rows (partitions).
   Value reinterpretTile(Value base, int64_t offset, ArrayRef<int64_t> shape,
                         ArrayRef<int64_t> strides);
+  /// A static strided view of the HBM buffer under `src` starting `offset`
+  /// elements after `src`'s first element; null if `src` has no static base.
+  Value hbmView(Value src, int64_t offset, ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides);
 
   /// The trn.alloc behind an on-chip operand (possibly through the
   /// reinterpret_cast/subview views trn-place-memory created), else null.

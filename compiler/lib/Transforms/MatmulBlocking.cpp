@@ -1051,6 +1051,17 @@ void rewriteRescale(linalg::MatmulOp mm, Rescale &r, DictionaryAttr planAttr) {
 
 } // namespace
 
+/// An explicit `--trn-tiling=STRATEGY:BMxBNxBK` that does not fit the GEMM.
+static void emitTilingMismatch(Operation *op, StringRef tiling, const GemmShape &shape,
+                               const trnrt::Target &target) {
+  Tiles tl = tilesFor(target, shape.mode);
+  op->emitOpError("matmul tiling '")
+      << tiling << "' does not apply: the block sizes must divide the " << shape.M / tl.tm
+      << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk << " grid of " << tl.tm << "x"
+      << tl.tn << "x" << tl.tk << " tiles and the blocks must fit in SBUF ("
+      << target.sbufBytesPerPartition << " bytes per partition on " << target.name << ")";
+}
+
 LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   StringRef tiling = "auto";
   auto module = func->getParentOfType<ModuleOp>();
@@ -1133,13 +1144,7 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
           (i == 0 ? shape.quantSrcL : shape.quantSrcR) = quant[i]->src;
     std::optional<Plan> plan = choosePlan(target, shape, tiling, op->getContext());
     if (!plan && tiling.contains(':')) {
-      Tiles tl = tilesFor(target, shape.mode);
-      op->emitOpError("matmul tiling '")
-          << tiling << "' does not apply: the block sizes must divide the "
-          << shape.M / tl.tm << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk
-          << " grid of " << tl.tm << "x" << tl.tn << "x" << tl.tk
-          << " tiles and the blocks must fit in SBUF (" << target.sbufBytesPerPartition
-          << " bytes per partition on " << target.name << ")";
+      emitTilingMismatch(op, tiling, shape, target);
       failed = true;
       return;
     }
@@ -1255,13 +1260,7 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
       plan = choosePlan(target, v, tiling, g->getContext());
     }
     if (!plan && tiling.contains(':')) {
-      Tiles tl = tilesFor(target, shape.mode);
-      g->emitOpError("matmul tiling '")
-          << tiling << "' does not apply: the block sizes must divide the "
-          << shape.M / tl.tm << "x" << shape.N / tl.tn << "x" << shape.K / tl.tk
-          << " grid of " << tl.tm << "x" << tl.tn << "x" << tl.tk
-          << " tiles and the blocks must fit in SBUF (" << target.sbufBytesPerPartition
-          << " bytes per partition on " << target.name << ")";
+      emitTilingMismatch(g, tiling, shape, target);
       failed = true;
       return;
     }
