@@ -28,6 +28,17 @@ bool mlir::trn::lower::useFp8DoubleRow(const trnrt::Target &target, Type lElem, 
          target.isLegalMatmulOperand(trnrt::MatmulMode::Fp8DoubleRow, *r);
 }
 
+/// Partitions [p0, p0 + count) of row `r` of a [P, rows, F] tile.
+static Value rowOfTile(TileEmitter &e, Value tile, int64_t p0, int64_t count, int64_t r) {
+  int64_t fc = cast<MemRefType>(tile.getType()).getDimSize(2);
+  SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r),
+                                       e.b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(count), e.b.getIndexAttr(1),
+                                     e.b.getIndexAttr(fc)};
+  SmallVector<OpFoldResult> strides(3, e.b.getIndexAttr(1));
+  return memref::SubViewOp::create(e.b, e.loc, tile, offsets, sizes, strides);
+}
+
 FailureOr<Value> mlir::trn::lower::stageRows(TileEmitter &e, Value src,
                                              ArrayRef<AccessDim> batchDims, int64_t kDim,
                                              int64_t k0, int64_t partitions, int64_t rows,
@@ -40,13 +51,7 @@ FailureOr<Value> mlir::trn::lower::stageRows(TileEmitter &e, Value src,
     FailureOr<Value> view = e.hbmAccess(src, dims);
     if (failed(view))
       return failure();
-    SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(0), e.b.getIndexAttr(r),
-                                         e.b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(partitions), e.b.getIndexAttr(1),
-                                       e.b.getIndexAttr(fc)};
-    SmallVector<OpFoldResult> strides(3, e.b.getIndexAttr(1));
-    Value row = memref::SubViewOp::create(e.b, e.loc, tile, offsets, sizes, strides);
-    e.dma(*view, row);
+    e.dma(*view, rowOfTile(e, tile, 0, partitions, r));
   }
   return tile;
 }
@@ -85,13 +90,7 @@ FailureOr<MxTiles> mlir::trn::lower::stageMx(TileEmitter &e, Value data, Value s
       FailureOr<Value> view = e.hbmAccess(src, dims);
       if (failed(view))
         return failure();
-      SmallVector<OpFoldResult> offsets = {e.b.getIndexAttr(p0), e.b.getIndexAttr(r),
-                                           e.b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(cnt), e.b.getIndexAttr(1),
-                                         e.b.getIndexAttr(fc)};
-      SmallVector<OpFoldResult> strides(3, e.b.getIndexAttr(1));
-      Value row = memref::SubViewOp::create(e.b, e.loc, tile, offsets, sizes, strides);
-      e.dma(*view, row);
+      e.dma(*view, rowOfTile(e, tile, p0, cnt, r));
       return success();
     };
     if (!partial) {

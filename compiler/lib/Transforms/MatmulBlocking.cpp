@@ -753,6 +753,26 @@ std::optional<float> evalConstant(Value v);
 
 /// Whether `fill` writes a constant zero (possibly `extf` of a narrower
 /// constant, as trn-quantize widens a bf16 accumulator's init).
+/// The static operand and result types of a 2-D contraction `C[M, N] =
+/// L[K, M]^T R[K, N]` and its operands' device dtypes; nullopt when a shape is
+/// dynamic or an operand is not a device dtype.
+struct ContractionTypes {
+  RankedTensorType l, r, c;
+  trnrt::DType in, inR;
+};
+std::optional<ContractionTypes> contractionTypes(linalg::LinalgOp op) {
+  auto lt = cast<RankedTensorType>(op.getDpsInputOperand(0)->get().getType());
+  auto rt = cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+  auto ct = cast<RankedTensorType>(op->getResult(0).getType());
+  if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape())
+    return std::nullopt;
+  std::optional<trnrt::DType> in = getDType(lt.getElementType());
+  std::optional<trnrt::DType> inR = getDType(rt.getElementType());
+  if (!in || !inR)
+    return std::nullopt;
+  return ContractionTypes{lt, rt, ct, *in, *inR};
+}
+
 bool isZeroFill(linalg::FillOp fill) {
   std::optional<float> v = evalConstant(fill.getDpsInputOperand(0)->get());
   return v && *v == 0.0f;
@@ -1098,15 +1118,13 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     std::optional<double> v = lower::fillValue(fill);
     if (!v || *v != 0.0)
       return;
-    auto lt = cast<RankedTensorType>(op.getDpsInputOperand(0)->get().getType());
-    auto rt = cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
-    auto ct = cast<RankedTensorType>(op->getResult(0).getType());
-    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape())
+    std::optional<ContractionTypes> types = contractionTypes(lop);
+    if (!types)
       return;
-    std::optional<trnrt::DType> in = getDType(lt.getElementType());
-    std::optional<trnrt::DType> inR = getDType(rt.getElementType());
+    RankedTensorType lt = types->l, rt = types->r, ct = types->c;
+    std::optional<trnrt::DType> in = types->in, inR = types->inR;
     std::optional<trnrt::DType> out = getDType(ct.getElementType());
-    if (!in || !inR || !out)
+    if (!out)
       return;
     // FP8 operands (trn-quantize): E4M3 and E5M2 may mix; double-row where
     // the target has it, else the normal data path (trn1: bf16 rate).
@@ -1201,16 +1219,12 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
       if (!convert || !returned(convert->getResult(0)))
         return;
     }
-    auto lt = cast<RankedTensorType>(g.getDpsInputOperand(0)->get().getType());
-    auto rt = cast<RankedTensorType>(g.getDpsInputOperand(1)->get().getType());
-    auto ct = cast<RankedTensorType>(g->getResult(0).getType());
-    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ct.hasStaticShape())
+    std::optional<ContractionTypes> types = contractionTypes(lop);
+    if (!types || !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, types->in) ||
+        !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, types->inR))
       return;
-    std::optional<trnrt::DType> in = getDType(lt.getElementType());
-    std::optional<trnrt::DType> inR = getDType(rt.getElementType());
-    if (!in || !inR || !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, *in) ||
-        !target.isLegalMatmulOperand(trnrt::MatmulMode::Mx, *inR))
-      return;
+    RankedTensorType lt = types->l, ct = types->c;
+    std::optional<trnrt::DType> in = types->in, inR = types->inR;
     GemmShape shape;
     shape.M = ct.getDimSize(0);
     shape.N = ct.getDimSize(1);
