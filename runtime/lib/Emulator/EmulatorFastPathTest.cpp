@@ -123,6 +123,10 @@ std::vector<Case> elementwiseCases() {
       // reads happen before the writes).
       {"shifted-overlap", ap(100, 0, 12, {50}, {1}), ap(101, 0, 12, {50}, {1})},
       {"shifted-overlap-back", ap(101, 0, 12, {50}, {1}), ap(100, 0, 12, {50}, {1})},
+      // Fast path: tiles side by side in the same partitions (the rows'
+      // overall spans interleave), and the same columns of other partitions.
+      {"side-by-side", ap(40, 32, 32, {70}, {1}), ap(300, 32, 32, {70}, {1})},
+      {"other-partitions", ap(100, 0, 32, {50}, {1}), ap(100, 32, 32, {50}, {1})},
   };
 }
 
@@ -257,6 +261,27 @@ TEST(EmulatorFastPath, TensorTensorMatchesOracle) {
       expectSameBits(r.seq, img, what + " sequential");
       expectSameBits(r.par, img, what + " parallel");
     }
+  }
+}
+
+TEST(EmulatorFastPath, TransposeF32MatchesOracle) {
+  // f32 SBUF -> PSUM transposes read rows in place (8 x 8 blocks): odd sizes
+  // and a start partition leave partial blocks on both sides.
+  const uint32_t P = 37, F = 21, P0 = 64;
+  std::vector<float> x = randomFloats(size_t(P) * F, 11, -4.0f, 4.0f);
+  x[3] = -0.0f;
+  x[4] = std::nanf("");
+  Harness h;
+  h.load(DType::F32, MemSpace::SBUF, 40, P0, P, F, x);
+  h.op(kQueuePE, Transpose{ps(DType::F32, 64, 0, F, {P}), sb(DType::F32, 40, P0, P, {F})});
+  const size_t o = h.store(DType::F32, MemSpace::PSUM, 64, 0, F, P);
+  for (bool check : {true, false}) {
+    auto r = h.run(check);
+    ASSERT_TRUE(r) << r.error().message;
+    auto y = r->outputs[o].toF32();
+    for (uint32_t p = 0; p < P; ++p)
+      for (uint32_t f = 0; f < F; ++f)
+        EXPECT_EQ(std::memcmp(&y[f * P + p], &x[p * F + f], 4), 0) << p << " " << f;
   }
 }
 

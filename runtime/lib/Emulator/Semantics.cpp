@@ -154,7 +154,26 @@ inline bool rowwiseSafe(const Walk &src, const Walk &dst) {
   if (src.base == dst.base && src.pitch == dst.pitch && src.eb == dst.eb)
     return true;
   const auto a = rowSpan(src), b = rowSpan(dst);
-  return a.second <= b.first || b.second <= a.first;
+  if (a.second <= b.first || b.second <= a.first)
+    return true;
+  // Two tiles of the same partitions side by side: with a common pitch and
+  // every row inside one pitch-aligned slot of the memory, rows in different
+  // slots share nothing, and rows in the same slot only if their in-slot byte
+  // ranges overlap.
+  const int64_t pitch = src.pitch;
+  if (pitch <= 0 || dst.pitch != pitch || src.P == 1 || dst.P == 1)
+    return false;
+  auto slot = [pitch](const Walk &w, int64_t &first, int64_t &lo, int64_t &hi) {
+    first = w.base / pitch; // base >= 0: a row start inside the memory
+    lo = w.base - first * pitch;
+    hi = lo + static_cast<int64_t>(w.E * w.eb);
+    return w.base >= 0 && hi <= pitch;
+  };
+  int64_t fs, ls, hs, fd, ld, hd;
+  if (!slot(src, fs, ls, hs) || !slot(dst, fd, ld, hd))
+    return false;
+  const bool disjointRows = fs + src.P <= fd || fd + dst.P <= fs;
+  return disjointRows || hs <= ld || hd <= ls;
 }
 
 template <typename T> T *grow(std::vector<T> &v, size_t n) {
@@ -414,6 +433,24 @@ std::optional<std::string> Executor::transpose(const Transpose &op) {
   Walk s = walk(op.src), d = walk(op.dst);
   if (d.P != s.E || d.E != s.P)
     return "transpose dst " + shapeStr(d.P, d.E) + " must be " + shapeStr(s.E, s.P);
+  if (directF32(s) && directF32(d) && s.mem != d.mem) {
+    // PE transposes go SBUF -> PSUM: 8 x 8 blocks read 8 source rows' shared
+    // cache lines and write 8 destination rows, instead of two full passes
+    // through dense buffers.
+    constexpr uint32_t kB = 8;
+    for (uint32_t p0 = 0; p0 < s.P; p0 += kB) {
+      const uint32_t pn = std::min<uint32_t>(kB, s.P - p0);
+      for (uint32_t f0 = 0; f0 < s.E; f0 += kB) {
+        const uint32_t fn = std::min<uint32_t>(kB, static_cast<uint32_t>(s.E) - f0);
+        for (uint32_t f = f0; f < f0 + fn; ++f) {
+          float *o = rowPtr(d, f) + p0;
+          for (uint32_t p = 0; p < pn; ++p)
+            o[p] = rowPtr(s, p0 + p)[f];
+        }
+      }
+    }
+    return std::nullopt;
+  }
   float *in = grow(f0_, s.P * s.E), *out = grow(f1_, s.P * s.E);
   gatherF32(s, in, tmp_);
   for (uint64_t p = 0; p < s.P; ++p)
@@ -627,13 +664,17 @@ std::optional<std::string> Executor::tensorReduce(const TensorReduce &op) {
            " (src with the reduced dims removed)";
   const uint32_t P = s.P;
   const uint64_t E = s.E;
-  float *x = grow(f0_, static_cast<uint64_t>(P) * E);
+  // Rows are read in place when they are contiguous f32 (out is a separate
+  // buffer, so an overlapping dst cannot matter).
+  const bool direct = directF32(s);
+  float *x = direct ? nullptr : grow(f0_, static_cast<uint64_t>(P) * E);
   float *out = grow(f1_, static_cast<uint64_t>(P) * keptElems);
-  gatherF32(s, x, tmp_);
+  if (!direct)
+    gatherF32(s, x, tmp_);
   std::fill(out, out + static_cast<uint64_t>(P) * keptElems, identity);
   auto body = [&](auto f) {
     for (uint32_t p = 0; p < P; ++p) {
-      const float *row = x + static_cast<uint64_t>(p) * E;
+      const float *row = direct ? rowPtr(s, p) : x + static_cast<uint64_t>(p) * E;
       float *o = out + static_cast<uint64_t>(p) * keptElems;
       uint64_t j = 0;
       for (uint64_t i0 = 0; i0 < sz[0]; ++i0)
