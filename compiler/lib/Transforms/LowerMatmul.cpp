@@ -15,6 +15,12 @@
 // into one PSUM tile and are evicted once.
 // OCP MX scaled contractions (trn3) run `mode mx` per 512-deep K chunk with
 // E8M0 scale tiles (LowerMatmulQuant.cpp).
+// Convolution windows (WindowForwarding): a moving operand that is a
+// whole-row tile of collapse_shape(S), where S is an HBM scratch the
+// function assembled by copying strided input windows, is loaded straight
+// from those windows with one strided DMA per run of regularly spaced windows
+// (taps stacked on partitions: one [taps, C, rows, OW] walk) and the copies
+// into S are dropped.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,9 +29,315 @@
 #include "MatmulBlocking.h"
 #include "TileUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
 using namespace mlir;
 using namespace mlir::trn;
 using namespace mlir::trn::lower;
+
+/// The buffer under a chain of view ops.
+static Value viewBase(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+             memref::ReinterpretCastOp, memref::TransposeOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// Whether the column offset `ofr` of a moving tile is a multiple of `row`:
+/// a constant, or the induction variable of a loop whose bounds and step are.
+static bool wholeRows(OpFoldResult ofr, int64_t row) {
+  if (std::optional<int64_t> c = getConstantIntValue(ofr))
+    return *c % row == 0;
+  auto arg = dyn_cast<BlockArgument>(cast<Value>(ofr));
+  auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : scf::ForOp();
+  if (!loop || loop.getInductionVar() != arg)
+    return false;
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  return lb && step && *lb % row == 0 && *step % row == 0;
+}
+
+/// `use` is the moving operand of a (per-tile) device-form matmul that reads
+/// whole rows of length `row` in one N chunk and stages it with plain loads.
+static bool isWindowReader(OpOperand &use, int64_t row, const trnrt::Target &target) {
+  auto l = dyn_cast<linalg::LinalgOp>(use.getOwner());
+  if (!l || !tileutils::isDeviceContraction(l) || tileutils::isMxContraction(l) ||
+      blocking::hasPlan(l) || l.getNumLoops() != 3 || l.getNumDpsInputs() != 2 ||
+      &use != l.getDpsInputOperand(1) || l.getDpsInputOperand(0)->get() == use.get())
+    return false;
+  auto lt = cast<MemRefType>(l.getDpsInputOperand(0)->get().getType());
+  auto rt = cast<MemRefType>(use.get().getType());
+  if (useFp8DoubleRow(target, lt.getElementType(), rt.getElementType()))
+    return false;
+  int64_t n = rt.getDimSize(1);
+  return n % row == 0 && n <= tileutils::matmulMaxN(target);
+}
+
+/// Whether `op` (or an op nested in it) may write a buffer in `bases`.
+static bool mayWrite(Operation *op, const llvm::SmallPtrSetImpl<Value> &bases) {
+  WalkResult r = op->walk([&](Operation *o) {
+    if (o->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance();
+    auto mem = dyn_cast<MemoryEffectOpInterface>(o);
+    if (!mem)
+      return WalkResult::interrupt(); // unknown effects
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    mem.getEffects(effects);
+    for (MemoryEffects::EffectInstance &e : effects)
+      if (isa<MemoryEffects::Write>(e.getEffect()) &&
+          (!e.getValue() || bases.contains(viewBase(e.getValue()))))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return r.wasInterrupted();
+}
+
+namespace {
+/// One DMA of a window tile: `count` consecutive parts of equal size (or a
+/// channel range of one part) whose sources are the views
+/// first + (t / inner) * outerStride + (t % inner) * innerStride.
+struct WindowDma {
+  size_t part = 0;
+  int64_t c0 = 0, cc = 0; // channel range inside a single part
+  int64_t count = 1, inner = 1, innerStride = 0, outerStride = 0;
+  int64_t pStart = 0, pCount = 0; // partitions of the moving tile
+};
+} // namespace
+
+/// Static element offset and strides of a window source.
+static bool windowLayout(Value src, int64_t &offset, SmallVectorImpl<int64_t> &strides) {
+  auto t = cast<MemRefType>(src.getType());
+  return succeeded(t.getStridesAndOffset(strides, offset)) && !ShapedType::isDynamic(offset) &&
+         llvm::none_of(strides, ShapedType::isDynamic);
+}
+
+/// The DMAs loading moving-tile rows [k0, k0 + kc) of a scratch made of
+/// `parts` (sorted, contiguous): maximal runs of whole, equally sized parts
+/// with regularly spaced sources become one DMA each.
+static SmallVector<WindowDma> planWindowDmas(ArrayRef<WindowPart> parts, int64_t k0, int64_t kc) {
+  SmallVector<WindowDma> dmas;
+  size_t i = 0;
+  while (i < parts.size() && parts[i].k0 + parts[i].kc <= k0)
+    ++i;
+  for (; i < parts.size() && parts[i].k0 < k0 + kc;) {
+    const WindowPart &p = parts[i];
+    int64_t lo = std::max(k0, p.k0), hi = std::min(k0 + kc, p.k0 + p.kc);
+    WindowDma d;
+    d.part = i;
+    d.c0 = lo - p.k0;
+    d.cc = hi - lo;
+    d.pStart = lo - k0;
+    d.pCount = hi - lo;
+    int64_t off0;
+    SmallVector<int64_t> st0;
+    bool whole = d.cc == p.kc && windowLayout(p.src, off0, st0);
+    size_t j = i + 1;
+    // Extend with whole parts: t = j - i, offset off0 + (t / inner) * outer + (t % inner) * s.
+    for (; whole && j < parts.size() && parts[j].k0 + parts[j].kc <= k0 + kc; ++j) {
+      const WindowPart &q = parts[j];
+      int64_t off;
+      SmallVector<int64_t> st;
+      if (q.kc != p.kc || viewBase(q.src) != viewBase(p.src) || !windowLayout(q.src, off, st) ||
+          st != st0)
+        break;
+      int64_t t = static_cast<int64_t>(j - i), delta = off - off0;
+      if (t == 1) {
+        if (delta == 0)
+          break;
+        d.innerStride = delta;
+        d.inner = 2;
+        continue;
+      }
+      if (d.outerStride == 0 && t == d.inner) {
+        if (delta == t * d.innerStride) { // the first run continues
+          ++d.inner;
+          continue;
+        }
+        d.outerStride = delta; // a second run starts
+        continue;
+      }
+      if (delta != (t / d.inner) * d.outerStride + (t % d.inner) * d.innerStride)
+        break;
+    }
+    int64_t n = static_cast<int64_t>(j - i);
+    if (d.outerStride != 0)
+      n -= n % d.inner; // whole runs only
+    d.count = n;
+    if (n > 1)
+      d.pCount = n * p.kc;
+    else
+      d.inner = 1;
+    dmas.push_back(d);
+    i += n;
+  }
+  return dmas;
+}
+
+WindowForwarding mlir::trn::lower::analyzeWindowOperands(Operation *funcOp,
+                                                         const trnrt::Target &target) {
+  WindowForwarding fw;
+  auto func = dyn_cast<func::FuncOp>(funcOp);
+  if (!func || func.isExternal())
+    return fw;
+  Block &body = func.getBody().front();
+  auto topLevel = [&](Operation *op) { return body.findAncestorOpInBlock(*op); };
+  for (memref::AllocOp alloc : body.getOps<memref::AllocOp>()) {
+    MemRefType st = alloc.getType();
+    if (st.getRank() != 3 || !st.hasStaticShape() || !st.getLayout().isIdentity())
+      continue;
+    const int64_t K = st.getDimSize(0), OH = st.getDimSize(1), OW = st.getDimSize(2);
+    SmallVector<std::pair<WindowPart, Operation *>> parts;
+    SmallVector<Operation *> readers;
+    bool ok = true;
+    auto addReader = [&](OpOperand &use) {
+      ok &= isWindowReader(use, OW, target);
+      readers.push_back(use.getOwner());
+    };
+    for (OpOperand &use : alloc->getUses()) {
+      Operation *user = use.getOwner();
+      if (auto copy = dyn_cast<memref::CopyOp>(user); copy && copy.getTarget() == use.get()) {
+        parts.push_back({{copy.getSource(), 0, K}, copy});
+        continue;
+      }
+      if (auto sv = dyn_cast<memref::SubViewOp>(user)) {
+        ArrayRef<int64_t> off = sv.getStaticOffsets(), sz = sv.getStaticSizes();
+        auto copy = sv->hasOneUse() ? dyn_cast<memref::CopyOp>(*sv->user_begin()) : nullptr;
+        if (!copy || copy.getTarget() != sv.getResult() || sv.getType().getRank() != 3 ||
+            !sv.hasUnitStride() || ShapedType::isDynamic(off[0]) || off[1] != 0 || off[2] != 0 ||
+            ShapedType::isDynamic(sz[0]) || sz[1] != OH || sz[2] != OW) {
+          ok = false;
+          break;
+        }
+        parts.push_back({{copy.getSource(), off[0], sz[0]}, copy});
+        continue;
+      }
+      auto c = dyn_cast<memref::CollapseShapeOp>(user);
+      if (!c || c.getReassociationIndices() !=
+                    SmallVector<ReassociationIndices>{ReassociationIndices{0},
+                                                      ReassociationIndices{1, 2}}) {
+        ok = false;
+        break;
+      }
+      for (OpOperand &cu : c->getUses()) {
+        auto sv = dyn_cast<memref::SubViewOp>(cu.getOwner());
+        if (!sv) {
+          addReader(cu);
+          continue;
+        }
+        SmallVector<OpFoldResult> offs = sv.getMixedOffsets();
+        if (sv.getType().getRank() != 2 || !sv.hasUnitStride() || !isConstantIntValue(offs[0], 0) ||
+            sv.getStaticSizes()[0] != K || ShapedType::isDynamic(sv.getStaticSizes()[1]) ||
+            !wholeRows(offs[1], OW)) {
+          ok = false;
+          break;
+        }
+        for (OpOperand &su : sv->getUses())
+          addReader(su);
+      }
+    }
+    if (!ok || parts.empty() || readers.empty())
+      continue;
+    llvm::sort(parts, [](auto &a, auto &b) { return a.first.k0 < b.first.k0; });
+    int64_t next = 0;
+    Operation *first = nullptr, *last = nullptr;
+    llvm::SmallPtrSet<Value, 4> bases;
+    for (auto &[part, copy] : parts) {
+      ok &= part.k0 == next && copy->getBlock() == &body;
+      next = part.k0 + part.kc;
+      if (!first || copy->isBeforeInBlock(first))
+        first = copy;
+      bases.insert(viewBase(part.src));
+    }
+    ok &= next == K;
+    for (Operation *r : readers) {
+      Operation *top = topLevel(r);
+      ok &= top && first && first->isBeforeInBlock(top);
+      if (ok && (!last || last->isBeforeInBlock(top)))
+        last = top;
+    }
+    if (!ok)
+      continue;
+    // The windows' sources must hold the same data when the readers run.
+    for (Operation *op = first->getNextNode(); ok && op && op != last->getNextNode();
+         op = op->getNextNode())
+      ok &= !mayWrite(op, bases) || llvm::any_of(parts, [&](auto &p) { return p.second == op; });
+    // Every DMA must write a legal partition range (and the strided-load
+    // rewrite may read it with an engine).
+    SmallVector<WindowPart> sorted;
+    for (auto &p : parts)
+      sorted.push_back(p.first);
+    for (int64_t k0 = 0; ok && k0 < K; k0 += target.numPartitions)
+      for (const WindowDma &d :
+           planWindowDmas(sorted, k0, std::min<int64_t>(target.numPartitions, K - k0)))
+        ok &= target.isLegalPartitionRange(static_cast<uint32_t>(d.pStart),
+                                           static_cast<uint32_t>(d.pCount));
+    if (!ok)
+      continue;
+    fw.scratches[alloc.getResult()] = std::move(sorted);
+    for (auto &p : parts)
+      fw.copies.insert(p.second);
+  }
+  return fw;
+}
+
+/// Loads the moving tile rows [k0, k0 + kc) x all N columns of the windowed
+/// operand `R` (subview of collapse_shape(S)) straight from S's windows.
+static Value stageWindowTile(TileEmitter &e, Value R, ArrayRef<WindowPart> parts, int64_t k0,
+                             int64_t kc, Type elem) {
+  auto rt = cast<MemRefType>(R.getType());
+  const int64_t N = rt.getDimSize(1);
+  OpFoldResult col0 = e.b.getIndexAttr(0);
+  Value collapsed = R;
+  if (auto sv = R.getDefiningOp<memref::SubViewOp>()) {
+    col0 = sv.getMixedOffsets()[1];
+    collapsed = sv.getSource();
+  }
+  auto scratch = cast<MemRefType>(collapsed.getDefiningOp<memref::CollapseShapeOp>().getSrcType());
+  const int64_t OW = scratch.getDimSize(2), rows = N / OW;
+  OpFoldResult r0;
+  if (std::optional<int64_t> c = getConstantIntValue(col0)) {
+    r0 = e.b.getIndexAttr(*c / OW);
+  } else {
+    Value ow = arith::ConstantIndexOp::create(e.b, e.loc, OW);
+    r0 = arith::DivUIOp::create(e.b, e.loc, cast<Value>(col0), ow).getResult();
+  }
+  Value tile = e.alloc({kc, N}, elem);
+  for (const WindowDma &d : planWindowDmas(parts, k0, kc)) {
+    const WindowPart &p = parts[d.part];
+    SmallVector<OpFoldResult> offs{e.b.getIndexAttr(d.c0), r0, e.b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{e.b.getIndexAttr(d.cc), e.b.getIndexAttr(rows),
+                                    e.b.getIndexAttr(OW)};
+    SmallVector<OpFoldResult> ones(3, e.b.getIndexAttr(1));
+    Value src = memref::SubViewOp::create(e.b, e.loc, p.src, offs, sizes, ones).getResult();
+    if (d.count > 1) {
+      // Taps stacked on partitions: [outer, inner, C, rows, OW], unit dims dropped.
+      int64_t off;
+      SmallVector<int64_t> st;
+      windowLayout(p.src, off, st);
+      SmallVector<int64_t> vs, vt;
+      auto push = [&](int64_t size, int64_t stride) {
+        if (size > 1) {
+          vs.push_back(size);
+          vt.push_back(stride);
+        }
+      };
+      push(d.count / d.inner, d.outerStride);
+      push(d.inner, d.innerStride);
+      push(d.cc, st[0]);
+      push(rows, st[1]);
+      push(OW, st[2]);
+      src = e.hbmView(src, 0, vs, vt);
+    }
+    e.dma(src, e.sliceTile(tile, d.pStart, d.pCount, 0, N));
+  }
+  return tile;
+}
 
 /// Whether an op before `op` in its block already wrote the on-chip buffer
 /// `root` as a matmul accumulator (a trn.matmul lowered from an earlier tap
@@ -44,7 +356,8 @@ static bool continuesAccumulation(Operation *op, Value root) {
 }
 
 LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op,
-                                            linalg::FillOp initFill) {
+                                            linalg::FillOp initFill,
+                                            const WindowForwarding *windows) {
   const bool mx = tileutils::isMxContraction(op);
   if (blocking::hasPlan(op) && !mx)
     return lowerMatmulBlocked(rewriter, op, initFill);
@@ -87,6 +400,19 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
     if (batchElems != 1 || M > mStep || N > nStep)
       return op->emitOpError("on-chip matmul accumulator of shape ")
              << ct.getShape() << " exceeds one PSUM tile (" << mStep << "x" << nStep << ")";
+  }
+
+  // A moving operand read from convolution windows (analyzeWindowOperands).
+  const SmallVector<WindowPart> *window = nullptr;
+  if (windows) {
+    Value base = R;
+    if (auto sv = base.getDefiningOp<memref::SubViewOp>())
+      base = sv.getSource();
+    if (auto c = base.getDefiningOp<memref::CollapseShapeOp>()) {
+      auto it = windows->scratches.find(c.getSrc());
+      if (it != windows->scratches.end())
+        window = &it->second;
+    }
   }
 
   Type lElem = lt.getElementType(), rElem = rt.getElementType();
@@ -140,6 +466,14 @@ LogicalResult mlir::trn::lower::lowerMatmul(RewriterBase &rewriter, linalg::Lina
             continue;
           }
           auto stage = [&](Value src, int64_t f0, int64_t fc, Type elem) -> Value {
+            if (src == R && window) {
+              Value t = stageWindowTile(e, R, *window, k0, kc, elem);
+              if (elem == common)
+                return t;
+              Value c = e.alloc({kc, fc}, common);
+              e.tensorCopy(t, c);
+              return c;
+            }
             SmallVector<AccessDim> dims;
             for (int64_t i = 0; i < nb; ++i)
               dims.push_back({i, bIdx[i], 1});

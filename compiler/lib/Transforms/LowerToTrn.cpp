@@ -46,7 +46,8 @@ public:
 } // namespace
 
 static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
-                              const llvm::DenseMap<Operation *, linalg::FillOp> &initFills) {
+                              const llvm::DenseMap<Operation *, linalg::FillOp> &initFills,
+                              const WindowForwarding &windows) {
   linalg::FillOp initFill = initFills.lookup(op);
   if (auto copy = dyn_cast<memref::CopyOp>(op))
     return lowerCopy(rewriter, op, copy.getSource(), copy.getTarget());
@@ -60,7 +61,7 @@ static LogicalResult lowerOne(RewriterBase &rewriter, Operation *op,
       return op->emitOpError("has a dynamically shaped operand ") << t << "; run trn-tile";
   if (tileutils::isDeviceContraction(lop))
     return blocking::hasPlan(op) ? lowerMatmulBlocked(rewriter, lop, initFill)
-                                 : lowerMatmul(rewriter, lop, initFill);
+                                 : lowerMatmul(rewriter, lop, initFill, &windows);
   if (tileutils::isMxQuantize(op))
     return lowerMxQuantize(rewriter, cast<linalg::GenericOp>(op));
   if (tileutils::isMxBlockAmax(op))
@@ -113,6 +114,11 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
       absorbed.insert(op);
   });
 
+  // Convolution window copies whose matmuls read the windows in place.
+  WindowForwarding windows = analyzeWindowOperands(func, getTarget(func));
+  for (Operation *copy : windows.copies)
+    absorbed.insert(copy);
+
   SmallVector<Operation *> work;
   func.walk([&](Operation *op) {
     if (isa<linalg::LinalgOp, memref::CopyOp>(op))
@@ -121,7 +127,7 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
   for (Operation *op : work) {
     if (absorbed.contains(op))
       continue;
-    if (failed(lowerOne(rewriter, op, initFills)))
+    if (failed(lowerOne(rewriter, op, initFills, windows)))
       return signalPassFailure();
     rewriter.eraseOp(op);
   }
@@ -145,9 +151,13 @@ void TrnLowerToTrnPass::runOnFunction(func::FuncOp func) {
       rewriter.eraseOp(op);
     changed = !dead.empty();
   }
-  // trn.alloc buffers nobody uses any more (e.g. absorbed on-chip fills).
+  // trn.alloc buffers nobody uses any more (e.g. absorbed on-chip fills),
+  // HBM scratch whose copies were absorbed (window scratches).
   func.walk([&](AllocOp a) {
     if (a->use_empty())
       rewriter.eraseOp(a);
   });
+  for (auto &entry : windows.scratches)
+    if (entry.first.use_empty())
+      rewriter.eraseOp(entry.first.getDefiningOp());
 }

@@ -149,8 +149,26 @@ std::optional<double> fillValue(linalg::FillOp fill);
 /// The identity element of a reduction ALU op (add 0, mul 1, max -inf, min +inf).
 float reductionIdentity(AluOp op);
 
+/// Convolution window operands read in place (LowerMatmul.cpp): an HBM
+/// scratch S [K, OH, OW] that function-level memref.copy ops assemble from
+/// strided windows (`parts`, disjoint row ranges covering K) and that only
+/// device-form matmuls read, as moving operand collapse_shape(S)[K, OH*OW]
+/// tiles of whole output rows. Those matmuls load their moving tiles straight
+/// from the windows' sources and the copies into S are dropped (`copies`).
+struct WindowPart {
+  Value src;          // [kc, OH, OW] HBM view the copy reads
+  int64_t k0 = 0, kc = 0;
+};
+struct WindowForwarding {
+  llvm::DenseMap<Value, SmallVector<WindowPart>> scratches;
+  llvm::DenseSet<Operation *> copies;
+};
+/// Finds the forwardable window scratches of `func` (before any lowering).
+WindowForwarding analyzeWindowOperands(Operation *func, const trnrt::Target &target);
+
 // Per-op lowerings: emit trn ops before `op` (the caller erases `op`).
-LogicalResult lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op, linalg::FillOp initFill);
+LogicalResult lowerMatmul(RewriterBase &rewriter, linalg::LinalgOp op, linalg::FillOp initFill,
+                          const WindowForwarding *windows = nullptr);
 LogicalResult lowerElementwise(RewriterBase &rewriter, linalg::GenericOp op);
 LogicalResult lowerReduce(RewriterBase &rewriter, linalg::ReduceOp op, linalg::FillOp initFill);
 

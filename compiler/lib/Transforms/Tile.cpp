@@ -61,6 +61,9 @@ struct FusionGroup {
   linalg::LinalgOp root;
   llvm::SetVector<Operation *> members; // fused producers (not the root)
   bool hasContraction = false;
+  /// Output row length of the convolution windows every contraction of the
+  /// group reads as its moving operand (windowRowLength), 0 if none/mixed.
+  int64_t windowRow = -1;
 };
 
 class TrnTilePass : public trn::impl::TrnTilePassBase<TrnTilePass> {
@@ -110,6 +113,30 @@ static bool canFuseProducer(linalg::LinalgOp consumer, OpOperand &operand,
     if (!isa<AffineDimExpr>(producerOut.getResult(i)) || producerOut.getDimPosition(i) != i)
       return false;
   return true;
+}
+
+/// The output row length OW when the moving operand of the device-form
+/// contraction `op` is a convolution window with its positions collapsed,
+/// `collapse_shape(W [C, OH, OW]) [[0], [1, 2]]` (trn-decompose's Xwin, or a
+/// stack of windows), else 0. An N tile made of whole rows of such an operand
+/// is one strided [C, rows, OW] box of W, which trn-lower-to-trn reads
+/// straight from the window's source (LowerMatmul.cpp).
+static int64_t windowRowLength(linalg::LinalgOp op) {
+  if (!isDeviceContraction(op) || isMxContraction(op) || op.getNumLoops() != 3)
+    return 0;
+  auto c = op.getDpsInputOperand(1)->get().getDefiningOp<tensor::CollapseShapeOp>();
+  if (!c || c.getSrcType().getRank() != 3 || c.getResultType().getRank() != 2)
+    return 0;
+  SmallVector<ReassociationIndices> re = c.getReassociationIndices();
+  if (re.size() != 2 || re[0] != ReassociationIndices{0} || re[1] != ReassociationIndices{1, 2})
+    return 0;
+  return c.getSrcType().getDimSize(2);
+}
+
+/// Records `op`'s window row length in `group` (0 once two disagree).
+static void noteWindowRow(FusionGroup &group, linalg::LinalgOp op) {
+  int64_t row = windowRowLength(op);
+  group.windowRow = group.windowRow < 0 || group.windowRow == row ? row : 0;
 }
 
 /// `prev` -> `next` is a link of a tap chain: both are (non-blocked)
@@ -170,6 +197,9 @@ static void collectGroup(FusionGroup &group, linalg::LinalgOp op,
           group.members.insert(tap);
       else
         first = producer;
+      for (linalg::LinalgOp tap : chain)
+        if (group.members.contains(tap))
+          noteWindowRow(group, tap);
       // Fuse the accumulator initialisation (linalg.fill) as well.
       for (OpOperand &init : first.getDpsInitsMutable())
         if (auto fill = init.get().getDefiningOp<linalg::FillOp>())
@@ -235,9 +265,16 @@ SmallVector<int64_t> TrnTilePass::tileSizes(FusionGroup &group, const trnrt::Tar
   }
   if (contraction) {
     // N (result dim rank-1) <= the moving free limit; batch dims tile by 1.
+    // Convolution windows tile by whole output rows so that every moving
+    // tile is one strided box of the window's source.
     unsigned nDim = out.getDimPosition(out.getNumResults() - 1);
+    if (isDeviceContraction(root))
+      noteWindowRow(group, root);
+    int64_t nTile = matmulMaxN(target);
+    if (group.windowRow > 0 && group.windowRow <= nTile)
+      nTile -= nTile % group.windowRow;
     for (unsigned d : freeDims)
-      sizes[d] = d == nDim ? matmulMaxN(target) : 1;
+      sizes[d] = d == nDim ? nTile : 1;
     return sizes;
   }
   int64_t remaining = budget;
