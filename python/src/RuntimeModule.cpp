@@ -132,7 +132,11 @@ py::list signature(const Program &p, bool inputs) {
 }
 
 struct PyProgram {
-  std::shared_ptr<Program> program;
+  std::shared_ptr<Program> program; // never modified after loading
+  /// What the emulator derived from the program on an earlier run (skips
+  /// verification, the timing loop and dependency analysis on later runs).
+  /// Read and replaced only under the GIL.
+  mutable std::shared_ptr<const PreparedProgram> prepared = nullptr;
 };
 
 PyProgram unwrap(Expected<Program> p) {
@@ -155,6 +159,7 @@ py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::stri
   options.check = check;
   options.recordTrace = !profile.empty() || bySource;
   options.threads = threads;
+  options.prepared = self.prepared;
   Expected<RunResult> result = Error{""};
   {
     py::gil_scoped_release release;
@@ -162,6 +167,8 @@ py::tuple run(const PyProgram &self, const py::sequence &inputs, const std::stri
   }
   if (!result)
     throw RuntimeError(result.error().message);
+  if (result->prepared)
+    self.prepared = result->prepared;
   if (!profile.empty())
     if (std::optional<Error> err = writeChromeTrace(p, result->stats, profile))
       throw RuntimeError(err->message);

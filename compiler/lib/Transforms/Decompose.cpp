@@ -315,11 +315,40 @@ struct ConvToMatmuls : OpInterfaceRewritePattern<linalg::LinalgOp> {
 
 enum class Combine { Add, Max, Min, Mac };
 
-/// acc[out] = combine(acc[out], window[out] (, tap[c(, m)])) as an
-/// element-wise generic over the output letters.
-Value windowStep(OpBuilder &b, Location loc, Value acc, Value window, Value tap,
-                 StringRef outLetters, StringRef winLetters, StringRef tapLetters,
-                 Combine kind) {
+/// One window tap: the strided input window and, for depthwise convolutions,
+/// the per-channel filter tap.
+struct WindowTap {
+  Value window, tap;
+};
+
+/// acc[out] = combine(...combine(acc[out], window_0[out] (, tap_0[c(, m)]))...,
+/// window_n[out] (, tap_n[c(, m)])) as ONE element-wise generic over the
+/// output letters, the taps combined in order (the same operation order as
+/// one generic per tap, so results are bit-identical). One generic keeps the
+/// accumulator on chip: as a chain of per-tap generics each accumulating
+/// through `outs`, every tap was its own tile root and the accumulator went
+/// through HBM once per tap (resnet18's maxpool: 9 round trips).
+/// When `init` is a linalg.fill with the identity of `kind`'s combiner
+/// (-inf for max, +inf for min), the fill's destination: the pooling generic
+/// then starts from the first tap instead of reading the filled accumulator
+/// (max(-inf, x) == x for every x, NaN included), so the fill is not
+/// materialised in HBM and read back by every tile.
+Value identityFillDest(Value init, Combine kind) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill || (kind != Combine::Max && kind != Combine::Min))
+    return Value();
+  auto c = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto f = c ? dyn_cast<FloatAttr>(c.getValue()) : FloatAttr();
+  if (!f || !f.getValue().isInfinity() || f.getValue().isNegative() != (kind == Combine::Max))
+    return Value();
+  return fill.getOutputs()[0];
+}
+
+Value windowSteps(OpBuilder &b, Location loc, Value acc, ArrayRef<WindowTap> taps,
+                  StringRef outLetters, StringRef winLetters, StringRef tapLetters,
+                  Combine kind, Value identityDest = Value()) {
+  if (identityDest)
+    acc = identityDest;
   MLIRContext *ctx = b.getContext();
   unsigned rank = outLetters.size();
   auto mapFor = [&](StringRef letters) {
@@ -328,11 +357,15 @@ Value windowStep(OpBuilder &b, Location loc, Value acc, Value window, Value tap,
       e.push_back(getAffineDimExpr(outLetters.find(l), ctx));
     return AffineMap::get(rank, 0, e, ctx);
   };
-  SmallVector<Value> ins = {window};
-  SmallVector<AffineMap> maps = {mapFor(winLetters)};
-  if (tap) {
-    ins.push_back(tap);
-    maps.push_back(mapFor(tapLetters));
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  for (const WindowTap &t : taps) {
+    ins.push_back(t.window);
+    maps.push_back(mapFor(winLetters));
+    if (t.tap) {
+      ins.push_back(t.tap);
+      maps.push_back(mapFor(tapLetters));
+    }
   }
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
@@ -342,31 +375,39 @@ Value windowStep(OpBuilder &b, Location loc, Value acc, Value window, Value tap,
                // Mixed precision (e.g. bf16 inputs, f32 accumulator): compute
                // in the accumulator type, as the named ops' bodies do.
                Value o = bodyArgs.back();
-               SmallVector<Value> args;
-               for (Value a : bodyArgs.drop_back()) {
-                 Type t = o.getType();
-                 if (a.getType() != t)
-                   a = a.getType().getIntOrFloatBitWidth() < t.getIntOrFloatBitWidth()
-                           ? Value(arith::ExtFOp::create(nb, nl, t, a))
-                           : Value(arith::TruncFOp::create(nb, nl, t, a));
-                 args.push_back(a);
-               }
-               Value r;
-               switch (kind) {
-               case Combine::Add:
-                 r = arith::AddFOp::create(nb, nl, o, args[0]);
-                 break;
-               case Combine::Max:
-                 r = arith::MaximumFOp::create(nb, nl, o, args[0]);
-                 break;
-               case Combine::Min:
-                 r = arith::MinimumFOp::create(nb, nl, o, args[0]);
-                 break;
-               case Combine::Mac: {
-                 Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
-                 r = arith::AddFOp::create(nb, nl, o, p);
-                 break;
-               }
+               Type t = o.getType();
+               auto widen = [&](Value a) -> Value {
+                 if (a.getType() == t)
+                   return a;
+                 return a.getType().getIntOrFloatBitWidth() < t.getIntOrFloatBitWidth()
+                            ? Value(arith::ExtFOp::create(nb, nl, t, a))
+                            : Value(arith::TruncFOp::create(nb, nl, t, a));
+               };
+               Value r = identityDest ? Value() : o;
+               unsigned arg = 0;
+               for (const WindowTap &tap : taps) {
+                 Value w = widen(bodyArgs[arg++]);
+                 Value f = tap.tap ? widen(bodyArgs[arg++]) : Value();
+                 if (!r) {
+                   r = w; // combine(identity, w) == w
+                   continue;
+                 }
+                 switch (kind) {
+                 case Combine::Add:
+                   r = arith::AddFOp::create(nb, nl, r, w);
+                   break;
+                 case Combine::Max:
+                   r = arith::MaximumFOp::create(nb, nl, r, w);
+                   break;
+                 case Combine::Min:
+                   r = arith::MinimumFOp::create(nb, nl, r, w);
+                   break;
+                 case Combine::Mac: {
+                   Value p = arith::MulFOp::create(nb, nl, w, f);
+                   r = arith::AddFOp::create(nb, nl, r, p);
+                   break;
+                 }
+                 }
                }
                linalg::YieldOp::create(nb, nl, r);
              })
@@ -414,7 +455,7 @@ struct WindowOpToElementwise : OpInterfaceRewritePattern<linalg::LinalgOp> {
     int64_t oh = dimOf(init, out, 'h'), ow = dimOf(init, out, 'w');
     std::string tapLetters = without(fl, "hw");
 
-    Value acc = init;
+    SmallVector<WindowTap> taps;
     for (int64_t i = 0; i < kh; ++i) {
       for (int64_t j = 0; j < kw; ++j) {
         SmallVector<int64_t> off, size, stride;
@@ -438,8 +479,20 @@ struct WindowOpToElementwise : OpInterfaceRewritePattern<linalg::LinalgOp> {
           }
           tap = extractSlice(rewriter, loc, second, wOff, wSize, wStride, wKeep);
         }
-        acc = windowStep(rewriter, loc, acc, win, tap, out, in, tapLetters, kind);
+        taps.push_back({win, tap});
       }
+    }
+    // Pooling: all taps in one generic. Depthwise convolutions keep one
+    // generic per tap: with a filter tap per window, one generic would stage
+    // 2*KH*KW input tiles at once, beyond the SBUF budget trn-tile sizes a
+    // tile for.
+    Value acc = init;
+    if (fl.empty()) {
+      acc = windowSteps(rewriter, loc, acc, taps, out, in, tapLetters, kind,
+                        identityFillDest(init, kind));
+    } else {
+      for (const WindowTap &t : taps)
+        acc = windowSteps(rewriter, loc, acc, t, out, in, tapLetters, kind);
     }
     rewriter.replaceOp(op, acc);
     return success();

@@ -73,6 +73,9 @@ private:
   llvm::DenseMap<Value, std::pair<Value, ActFunc>> geluOf;
   llvm::SmallPtrSet<Operation *, 8> skipped;
   SmallVector<std::pair<Val, Value>> materialized; // Affine value -> its tile
+  /// Inputs read through a strided view of a shared window load
+  /// (loadWindowGroups): body argument -> on-chip view of the walk's shape.
+  llvm::DenseMap<Value, Value> windowViews;
 
   Value newTile() { return e.alloc({P, F}, e.f32()); }
   Value newCol() { return e.alloc({P, 1}, e.f32()); }
@@ -103,6 +106,10 @@ private:
   FailureOr<Val> unary(ActFunc func, const Val &a, Value res);
   FailureOr<Val> lowerBodyOp(Operation &bodyOp);
   LogicalResult loadInputs();
+  void loadWindowGroups();
+  /// `t` ([P, F] tile or window view) viewed with `shape` (row-major over a
+  /// fresh [P, F] tile); null when `t` is a view that cannot be reshaped.
+  Value conform(Value t, ArrayRef<int64_t> shape);
   void findSigmoids();
   void findGelus();
   void findSilus();
@@ -416,6 +423,14 @@ FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
     auto it = vals.find(v);
     if (it != vals.end())
       return it->second;
+    if (auto w = windowViews.find(v); w != windowViews.end()) {
+      // A window view used by anything but tile (+-*max min) tile: compact
+      // it into a [P, F] tile once.
+      Value t = newTile();
+      e.tensorCopy(w->second, conform(t, cast<MemRefType>(w->second.getType()).getShape()));
+      vals[v] = Val::ofTile(t);
+      return vals[v];
+    }
     if (std::optional<float> c = constantOf(v))
       return Val::ofImm(*c);
     if (auto c = v.getDefiningOp<arith::ConstantOp>())
@@ -448,6 +463,31 @@ FailureOr<Val> ElementwiseLowering::lowerBodyOp(Operation &bodyOp) {
       return Val::ofImm(i.getValue().isZero() ? 0.0f : 1.0f);
   }
   auto bin = [&](AluOp alu) -> FailureOr<Val> {
+    // tile op window-view: one instruction reading the shared window tile
+    // through its strided view (all operands viewed in the walk's shape).
+    for (unsigned w = 0; w < 2 && res; ++w) {
+      auto it = windowViews.find(bodyOp.getOperand(w));
+      if (it == windowViews.end() || vals.count(bodyOp.getOperand(w)) ||
+          !llvm::is_contained({AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::Max, AluOp::Min}, alu))
+        continue;
+      Value other = bodyOp.getOperand(1 - w);
+      Value otherTile;
+      if (auto o = windowViews.find(other); o != windowViews.end() && !vals.count(other)) {
+        otherTile = o->second;
+      } else {
+        auto ov = vals.find(other);
+        if (ov == vals.end() || ov->second.kind != Val::Tile)
+          continue;
+        otherTile = ov->second.tile;
+      }
+      ArrayRef<int64_t> shape = cast<MemRefType>(it->second.getType()).getShape();
+      Value out = targetFor(res);
+      Value ot = conform(otherTile, shape), dt = conform(out, shape);
+      if (!ot || !dt)
+        return bodyOp.emitOpError("cannot view an on-chip tile in the window's shape"), failure();
+      e.tensorTensor(alu, w == 0 ? it->second : ot, w == 0 ? ot : it->second, dt);
+      return Val::ofTile(out);
+    }
     FailureOr<Val> a = get(bodyOp.getOperand(0)), b = get(bodyOp.getOperand(1));
     if (failed(a) || failed(b))
       return failure();
@@ -568,10 +608,175 @@ SmallVector<AccessDim> ElementwiseLowering::walkFor(AffineMap map, bool column) 
   return dims;
 }
 
-LogicalResult ElementwiseLowering::loadInputs() {
+/// Same shape, element type, memory space and strides (offsets may differ).
+static bool sameWalk(MemRefType a, MemRefType b) {
+  SmallVector<int64_t> sa, sb;
+  int64_t oa, ob;
+  return a.getShape() == b.getShape() && a.getElementType() == b.getElementType() &&
+         a.getMemorySpace() == b.getMemorySpace() && succeeded(a.getStridesAndOffset(sa, oa)) &&
+         succeeded(b.getStridesAndOffset(sb, ob)) && sa == sb;
+}
+
+/// Element distance between the first elements of two HBM views that are
+/// the same chain of subviews over one base, differing only in static
+/// offsets (e.g. two taps of a pooling window); nullopt otherwise.
+static std::optional<int64_t> viewDelta(Value a, Value b) {
+  if (a == b)
+    return 0;
+  auto sa = a.getDefiningOp<memref::SubViewOp>(), sb = b.getDefiningOp<memref::SubViewOp>();
+  if (!sa || !sb || sa.getStaticSizes() != sb.getStaticSizes() ||
+      sa.getStaticStrides() != sb.getStaticStrides() || sa.getSizes() != sb.getSizes() ||
+      sa.getStrides() != sb.getStrides() || !sameWalk(sa.getType(), sb.getType()))
+    return std::nullopt;
+  SmallVector<int64_t> srcStrides;
+  int64_t srcOffset;
+  if (failed(sa.getSource().getType().getStridesAndOffset(srcStrides, srcOffset)))
+    return std::nullopt;
+  int64_t delta = 0;
+  for (auto [d, oa, ob] : llvm::enumerate(sa.getMixedOffsets(), sb.getMixedOffsets())) {
+    std::optional<int64_t> ca = getConstantIntValue(oa), cb = getConstantIntValue(ob);
+    if (ca && cb) {
+      if (*ca == *cb)
+        continue;
+      if (ShapedType::isDynamic(srcStrides[d]))
+        return std::nullopt;
+      delta += (*ca - *cb) * srcStrides[d];
+    } else if (oa != ob) {
+      return std::nullopt;
+    }
+  }
+  std::optional<int64_t> rest = viewDelta(sa.getSource(), sb.getSource());
+  if (!rest)
+    return std::nullopt;
+  return delta + *rest;
+}
+
+Value ElementwiseLowering::conform(Value t, ArrayRef<int64_t> shape) {
+  auto tt = cast<MemRefType>(t.getType());
+  if (tt.getShape() == shape)
+    return t;
+  if (TileEmitter::onChipRoot(t) != t || tt.getRank() != 2)
+    return Value();
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 1; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  strides[0] = tt.getDimSize(1);
+  return e.reinterpretTile(t, 0, shape, strides);
+}
+
+/// Pooling windows: the taps (i, j..j+KW-1) of one window row read the same
+/// HBM rows at element offsets j + s*k. Loaded one by one, each tap fetches
+/// (a widened span of) those rows again. Instead, inputs that are the same
+/// subview chain of one HBM buffer up to a small shift are loaded once, as
+/// the dense span covering all of them ([P, outer..., wide]), and each is
+/// read on chip through a strided view of that tile. Only when the cost
+/// model prefers the shared load to the separate ones.
+void ElementwiseLowering::loadWindowGroups() {
+  struct Member {
+    BlockArgument arg;
+    Value v;
+    int64_t delta;
+  };
+  SmallVector<SmallVector<Member>> groups;
+  AffineMap outMap = op.getIndexingMapsArray().back();
   for (OpOperand *in : op.getDpsInputOperands()) {
     BlockArgument arg = op.getMatchingBlockArgument(in);
-    if (arg.use_empty())
+    Value v = in->get();
+    // Same map as the result (all walks alike), HBM, tile-shaped.
+    if (arg.use_empty() || op.getMatchingIndexingMap(in) != outMap ||
+        !isa<MemRefType>(v.getType()) || TileEmitter::isOnChip(v))
+      continue;
+    bool joined = false;
+    for (auto &g : groups) {
+      if (!sameWalk(cast<MemRefType>(g.front().v.getType()), cast<MemRefType>(v.getType())))
+        continue;
+      if (std::optional<int64_t> d = viewDelta(v, g.front().v)) {
+        g.push_back({arg, v, *d});
+        joined = true;
+        break;
+      }
+    }
+    if (!joined)
+      groups.push_back({{arg, v, 0}});
+  }
+  auto bytes = [](int64_t x) { return static_cast<uint64_t>(x); };
+  for (auto &all : groups) {
+    if (all.size() < 2)
+      continue;
+    llvm::sort(all, [](const Member &x, const Member &y) { return x.delta < y.delta; });
+    FailureOr<Value> view0 = e.hbmAccess(all.front().v, walkFor(outMap, false));
+    if (failed(view0))
+      continue;
+    auto vt = cast<MemRefType>(view0->getType());
+    SmallVector<int64_t> ss;
+    int64_t off;
+    if (failed(vt.getStridesAndOffset(ss, off)) || vt.getRank() < 2 ||
+        llvm::any_of(ss, ShapedType::isDynamic) || vt.getDimSize(0) != P)
+      continue;
+    SmallVector<int64_t> S(vt.getShape());
+    const int64_t r = vt.getRank(), n = S[r - 1], s = ss[r - 1];
+    const int64_t outer = F / n, span = (n - 1) * s + 1;
+    Type elem = vt.getElementType();
+    const int64_t eb = (elem.getIntOrFloatBitWidth() + 7) / 8;
+    if (s < 1 || outer * n != F)
+      continue;
+    // Clusters of shifts within one row's span (the taps of one window row).
+    for (size_t c0 = 0; c0 < all.size();) {
+      size_t c1 = c0 + 1;
+      while (c1 < all.size() && all[c1].delta - all[c0].delta < span)
+        ++c1;
+      ArrayRef<Member> g = ArrayRef<Member>(all).slice(c0, c1 - c0);
+      c0 = c1;
+      if (g.size() < 2)
+        continue;
+      const int64_t dMin = g.front().delta, wide = span + (g.back().delta - dMin);
+      // The shared tile stays within two staging budgets.
+      if (outer * wide > 2 * e.freeBudget(elem))
+        continue;
+      // Cost: one dense load of the covering span vs. each member alone (the
+      // cheaper of its strided walk and its widened span plus compaction),
+      // as trn.dma_copy costs them; the members' views feed the body's
+      // instructions directly.
+      double shared = e.target.dmaDurationNs(bytes(P * outer * wide * eb), bytes(wide * eb), true);
+      double narrow = e.target.dmaDurationNs(bytes(P * F * eb), bytes(s == 1 ? n * eb : eb), true);
+      double widened = e.target.dmaDurationNs(bytes(P * outer * span * eb), bytes(span * eb), true) +
+                       static_cast<double>(F) / e.target.dve.clockGHz;
+      if (shared >= static_cast<double>(g.size()) * std::min(narrow, widened))
+        continue;
+      Value view = g.front().v == all.front().v ? *view0 : Value();
+      if (!view) {
+        FailureOr<Value> v = e.hbmAccess(g.front().v, walkFor(outMap, false));
+        if (failed(v))
+          continue;
+        view = *v;
+      }
+      SmallVector<int64_t> wSizes(S), wStrides(ss);
+      wSizes.back() = wide;
+      wStrides.back() = 1;
+      Value wideView = e.hbmView(view, 0, wSizes, wStrides);
+      if (!wideView)
+        continue;
+      Value scratch = e.alloc({P, outer * wide}, elem);
+      DmaCopyOp::create(e.b, e.loc, wideView, scratch, {}, {}, {});
+      SmallVector<int64_t> strides(r);
+      strides[r - 1] = s;
+      int64_t row = wide;
+      for (int64_t i = r - 2; i >= 1; --i) {
+        strides[i] = row;
+        row *= S[i];
+      }
+      strides[0] = outer * wide;
+      for (const Member &m : g)
+        windowViews[m.arg] = e.reinterpretTile(scratch, m.delta - dMin, S, strides);
+    }
+  }
+}
+
+LogicalResult ElementwiseLowering::loadInputs() {
+  loadWindowGroups();
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(in);
+    if (arg.use_empty() || windowViews.count(arg))
       continue;
     Value v = in->get();
     if (!isa<MemRefType>(v.getType()))
@@ -583,6 +788,21 @@ LogicalResult ElementwiseLowering::loadInputs() {
       return op->emitOpError("input element type ") << elem << " is not a device dtype";
     if (Value phys = TileEmitter::onChipRoot(v)) {
       auto pt = cast<MemRefType>(phys.getType());
+      // An on-chip [P] column (a trn-fuse-rows row statistic) read along the
+      // partition dim only: a per-partition scalar.
+      bool columnRead = map.getNumResults() > 0;
+      for (unsigned i = 0; i < map.getNumResults(); ++i)
+        columnRead &= map.getDimPosition(i) == pDim || loops[map.getDimPosition(i)] == 1;
+      if (columnRead && F > 1 && pt.getRank() == 2 && pt.getDimSize(0) == P &&
+          pt.getDimSize(1) == 1) {
+        Value col = phys;
+        if (elem != e.f32()) {
+          col = newCol();
+          e.tensorCopy(phys, col);
+        }
+        vals[arg] = Val::ofCol(col);
+        continue;
+      }
       if (map != op.getIndexingMapsArray().back() || pt.getRank() != 2 ||
           pt.getDimSize(0) != P || pt.getDimSize(1) != F)
         return op->emitOpError("reads an on-chip tile with a different layout (indexing map ")

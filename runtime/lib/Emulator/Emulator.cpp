@@ -29,6 +29,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <tuple>
 
@@ -139,14 +141,189 @@ struct Increment {
   uint64_t seq;
 };
 
+/// Everything a run without the checkers derives from the program alone: the
+/// arithmetic never influences the timeline, so a later run of the same
+/// program only allocates memory and executes `tasks`.
+struct Prepared final : PreparedProgram {
+  const Program *program = nullptr;
+  const Target *target = nullptr;
+  bool recordTrace = false;
+  std::vector<emu::Box> qBoxes[kMaxQueues]; // the tasks' footprints
+  std::vector<std::pair<QueueId, uint32_t>> order; // completion order
+  std::vector<emu::OrderedTask> tasks;             // the instructions in that order
+  std::vector<uint8_t> uncovered;                  // findUncoveredReads
+  std::vector<emu::Box> onChipWritten;             // sorted, unique
+  std::vector<uint8_t> hbmWritten;
+  std::vector<std::pair<int64_t, int64_t>> hbmWrittenBytes;
+  RunStats stats;
+  std::string deadlock; // the run's error once the arithmetic succeeded
+  /// For the parallel executor; computed by the first run that needs it.
+  const emu::Dependencies &dependencies() const {
+    std::call_once(depsOnce_, [&] { deps_ = emu::findDependencies(tasks); });
+    return deps_;
+  }
+
+private:
+  mutable std::once_flag depsOnce_;
+  mutable emu::Dependencies deps_;
+};
+
+/// Allocates the device memories of a run and binds the inputs. Only what
+/// the program may write (onChipWritten, hbmWritten*) is dirtied in the
+/// recycled buffers.
+std::optional<Error> setupMemory(Memory &mem, const Program &program, const Target &target,
+                                 const std::vector<HostTensor> &inputs,
+                                 const std::vector<emu::Box> &onChipWritten,
+                                 const std::vector<uint8_t> &hbmWritten,
+                                 const std::vector<std::pair<int64_t, int64_t>> &hbmWrittenBytes,
+                                 bool check, bool deferred) {
+  mem.target = &target;
+  mem.program = &program;
+  mem.sbufPitch = target.sbufBytesPerPartition + emu::kPartitionPadBytes;
+  mem.psumPitch = target.psumBytesPerPartition() + emu::kPartitionPadBytes;
+  mem.trackInit = check;
+  // Deferred runs zero recycled buffers only if they may read initial
+  // contents (decided after the event loop, findUncoveredReads).
+  mem.sbuf.allocate(mem.sbufPitch * target.numPartitions, false, deferred);
+  mem.psum.allocate(mem.psumPitch * target.numPartitions, false, deferred);
+  auto markOnChip = [&](emu::ZeroBuffer &b, uint32_t space, uint64_t pitch) {
+    b.markDirty(0, 0); // recyclable even if nothing is written
+    for (const emu::Box &u : onChipWritten)
+      if (u.space == space)
+        b.markDirty(u.p0 * pitch + static_cast<uint64_t>(u.lo), static_cast<size_t>(u.hi - u.lo),
+                    pitch, u.p1 - u.p0);
+  };
+  markOnChip(mem.sbuf, 0, mem.sbufPitch);
+  markOnChip(mem.psum, 1, mem.psumPitch);
+  const size_t T = program.tensors.size();
+  mem.hbm.assign(T, nullptr);
+  mem.hbmOwned.resize(T);
+  if (check) {
+    mem.sbufInit.allocate(mem.sbuf.size());
+    mem.psumInit.allocate(mem.psum.size());
+    markOnChip(mem.sbufInit, 0, mem.sbufPitch); // shadows: written alike
+    markOnChip(mem.psumInit, 1, mem.psumPitch);
+    mem.hbmInit.resize(T);
+  }
+  // Scratch tensors share one lazily zeroed arena (64-byte aligned slots).
+  std::vector<uint64_t> arenaOffset(T, 0);
+  uint64_t arenaBytes = 0;
+  for (size_t t = 0; t < T; ++t)
+    if (program.tensors[t].kind == TensorKind::Scratch) {
+      arenaOffset[t] = arenaBytes;
+      arenaBytes += (program.tensors[t].byteSize() + 63) / 64 * 64;
+    }
+  mem.hbmArena.allocate(arenaBytes, /*hugePages=*/true, deferred);
+  mem.hbmArena.markDirty(0, 0);
+  for (size_t t = 0; t < T; ++t)
+    if (program.tensors[t].kind == TensorKind::Scratch && hbmWritten[t])
+      mem.hbmArena.markDirty(arenaOffset[t] + hbmWrittenBytes[t].first,
+                             hbmWrittenBytes[t].second - hbmWrittenBytes[t].first);
+  size_t nextInput = 0;
+  for (size_t t = 0; t < T; ++t) {
+    const TensorDecl &d = program.tensors[t];
+    std::vector<uint8_t> &own = mem.hbmOwned[t];
+    // Inputs and constants are read in place unless the program writes them.
+    auto readOnlyOrCopy = [&](const std::vector<uint8_t> &src) {
+      if (hbmWritten[t]) {
+        own = src;
+        mem.hbm[t] = own.data();
+      } else {
+        mem.hbm[t] = const_cast<uint8_t *>(src.data()); // never written (hbmWritten)
+      }
+    };
+    bool initialised = false;
+    switch (d.kind) {
+    case TensorKind::Input:
+      readOnlyOrCopy(inputs[nextInput++].data);
+      initialised = true;
+      break;
+    case TensorKind::Constant:
+      if (d.data.size() != d.byteSize())
+        return Error{"constant '" + d.name + "' has " + std::to_string(d.data.size()) +
+                     " bytes, expected " + std::to_string(d.byteSize())};
+      readOnlyOrCopy(d.data);
+      initialised = true;
+      break;
+    case TensorKind::Output:
+      own.assign(d.byteSize(), 0);
+      mem.hbm[t] = own.data();
+      break;
+    case TensorKind::Scratch:
+      mem.hbm[t] = mem.hbmArena.data() + arenaOffset[t];
+      break;
+    }
+    if (check)
+      mem.hbmInit[t].assign(d.byteSize(), initialised ? 1 : 0);
+  }
+  return std::nullopt;
+}
+
+RunResult takeOutputs(const Program &program, Memory &mem, RunStats stats) {
+  RunResult result;
+  result.stats = std::move(stats);
+  for (uint32_t t : program.outputIndices()) {
+    HostTensor h;
+    h.dtype = program.tensors[t].dtype;
+    h.shape = program.tensors[t].shape;
+    h.data = std::move(mem.hbmOwned[t]);
+    result.outputs.push_back(std::move(h));
+  }
+  return result;
+}
+
+/// The arithmetic of a run without the checkers, in completion order.
+Expected<RunResult> runPrepared(std::shared_ptr<const Prepared> prep, const Program &program,
+                                const std::vector<HostTensor> &inputs, unsigned threads) {
+  Memory mem;
+  if (auto err = setupMemory(mem, program, *prep->target, inputs, prep->onChipWritten,
+                             prep->hbmWritten, prep->hbmWrittenBytes, false, true))
+    return *err;
+  // Spaces: 0 SBUF, 1 PSUM, 2 + t HBM tensor t (scratch lives in the arena).
+  if (prep->uncovered[0])
+    mem.sbuf.zeroStale();
+  if (prep->uncovered[1])
+    mem.psum.zeroStale();
+  for (size_t t = 0; t < program.tensors.size(); ++t)
+    if (prep->uncovered[2 + t] && program.tensors[t].kind == TensorKind::Scratch) {
+      mem.hbmArena.zeroStale();
+      break;
+    }
+  const emu::Dependencies *deps =
+      threads > 1 && prep->tasks.size() > 1 ? &prep->dependencies() : nullptr;
+  if (auto err = emu::executeOrdered(mem, prep->tasks, deps, threads)) {
+    const auto [q, i] = prep->order[err->first];
+    return Error{where(q, i, *prep->tasks[err->first].inst) + ": " + err->second};
+  }
+  // Before the deadlock check, as inline execution.
+  if (!prep->deadlock.empty())
+    return Error{prep->deadlock};
+  RunResult result = takeOutputs(program, mem, prep->stats);
+  result.prepared = std::move(prep);
+  return result;
+}
+
 } // namespace
 
 Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
                                         const std::vector<HostTensor> &inputs,
                                         const RunOptions &options) {
-  if (auto err = verifyProgram(program))
-    return *err;
-  const Target *target = Target::get(program.target);
+  // Without the checkers, arithmetic runs after the timing loop in completion
+  // order, on several threads where footprints allow (Parallel.cpp); the
+  // checkers need the sequential interleaving and keep executing inline.
+  const bool data = !options.timingOnly;
+  const bool check = options.check && data;
+  const bool deferred = data && !check;
+  std::shared_ptr<const Prepared> prep;
+  if (deferred && options.prepared) {
+    auto p = std::dynamic_pointer_cast<const Prepared>(options.prepared);
+    if (p && p->program == &program && p->recordTrace == options.recordTrace)
+      prep = std::move(p);
+  }
+  if (!prep)
+    if (auto err = verifyProgram(program))
+      return *err;
+  const Target *target = prep ? prep->target : Target::get(program.target);
   if (!target)
     return Error{"unknown target '" + program.target + "'"};
 
@@ -167,6 +344,17 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
                    std::to_string(d.byteSize()) + " bytes, got " + std::to_string(h.data.size())};
   }
 
+  // By default small programs stay sequential: starting threads would cost
+  // more than it saves.
+  constexpr uint64_t kMinParallelInstructions = 16;
+  const unsigned threads =
+      !deferred ? 1
+      : options.threads ? options.threads
+      : program.numInstructions() >= kMinParallelInstructions ? emu::defaultExecutorThreads()
+                                                               : 1;
+  if (prep)
+    return runPrepared(std::move(prep), program, inputs, threads);
+
   // --- Queues, bounds, durations, semaphores -----------------------------------
   QueueState qs[kMaxQueues];
   uint32_t numSems = program.numSemaphores;
@@ -184,20 +372,6 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
         numSems = std::max(numSems, s + 1);
     }
   }
-  // Without the checkers, arithmetic runs after the timing loop in completion
-  // order, on several threads where footprints allow (Parallel.cpp); the
-  // checkers need the sequential interleaving and keep executing inline.
-  const bool data = !options.timingOnly;
-  const bool check = options.check && data;
-  // By default small programs stay sequential: starting threads would cost
-  // more than it saves.
-  constexpr uint64_t kMinParallelInstructions = 16;
-  const unsigned threads =
-      !data || check ? 1
-      : options.threads ? options.threads
-      : program.numInstructions() >= kMinParallelInstructions ? emu::defaultExecutorThreads()
-                                                               : 1;
-  const bool deferred = data && !check;
   std::vector<emu::Box> qBoxes[kMaxQueues];
   std::vector<uint32_t> qBoxBegin[kMaxQueues]; // per instruction, then the end
   std::vector<uint64_t> signalsPerSem(numSems, 0);
@@ -280,99 +454,22 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     }
   }
 
-  // --- Memory -----------------------------------------------------------------
+  // --- Memory (inline execution; deferred runs allocate it after the loop) ----
+  // Programs write the same few tiles over and over: mark each once.
+  std::sort(onChipWritten.begin(), onChipWritten.end(), [](const emu::Box &a, const emu::Box &b) {
+    return std::tie(a.space, a.p0, a.p1, a.lo, a.hi) < std::tie(b.space, b.p0, b.p1, b.lo, b.hi);
+  });
+  onChipWritten.erase(std::unique(onChipWritten.begin(), onChipWritten.end(),
+                                  [](const emu::Box &a, const emu::Box &b) {
+                                    return a.space == b.space && a.p0 == b.p0 && a.p1 == b.p1 &&
+                                           a.lo == b.lo && a.hi == b.hi;
+                                  }),
+                      onChipWritten.end());
   Memory mem;
-  mem.target = target;
-  mem.program = &program;
-  mem.sbufPitch = target->sbufBytesPerPartition + emu::kPartitionPadBytes;
-  mem.psumPitch = target->psumBytesPerPartition() + emu::kPartitionPadBytes;
-  mem.trackInit = check;
-  if (data) {
-    // Deferred runs zero recycled buffers only if they may read initial
-    // contents (decided after the event loop, findUncoveredReads).
-    mem.sbuf.allocate(mem.sbufPitch * target->numPartitions, false, deferred);
-    mem.psum.allocate(mem.psumPitch * target->numPartitions, false, deferred);
-    // Programs write the same few tiles over and over: mark each once.
-    std::sort(onChipWritten.begin(), onChipWritten.end(), [](const emu::Box &a, const emu::Box &b) {
-      return std::tie(a.space, a.p0, a.p1, a.lo, a.hi) < std::tie(b.space, b.p0, b.p1, b.lo, b.hi);
-    });
-    onChipWritten.erase(std::unique(onChipWritten.begin(), onChipWritten.end(),
-                                    [](const emu::Box &a, const emu::Box &b) {
-                                      return a.space == b.space && a.p0 == b.p0 && a.p1 == b.p1 &&
-                                             a.lo == b.lo && a.hi == b.hi;
-                                    }),
-                        onChipWritten.end());
-    auto markOnChip = [&](emu::ZeroBuffer &b, uint32_t space, uint64_t pitch) {
-      b.markDirty(0, 0); // recyclable even if nothing is written
-      for (const emu::Box &u : onChipWritten)
-        if (u.space == space)
-          b.markDirty(u.p0 * pitch + static_cast<uint64_t>(u.lo),
-                      static_cast<size_t>(u.hi - u.lo), pitch, u.p1 - u.p0);
-    };
-    markOnChip(mem.sbuf, 0, mem.sbufPitch);
-    markOnChip(mem.psum, 1, mem.psumPitch);
-    const size_t T = program.tensors.size();
-    mem.hbm.assign(T, nullptr);
-    mem.hbmOwned.resize(T);
-    if (check) {
-      mem.sbufInit.allocate(mem.sbuf.size());
-      mem.psumInit.allocate(mem.psum.size());
-      markOnChip(mem.sbufInit, 0, mem.sbufPitch); // shadows: written alike
-      markOnChip(mem.psumInit, 1, mem.psumPitch);
-      mem.hbmInit.resize(T);
-    }
-    // Scratch tensors share one lazily zeroed arena (64-byte aligned slots).
-    std::vector<uint64_t> arenaOffset(T, 0);
-    uint64_t arenaBytes = 0;
-    for (size_t t = 0; t < T; ++t)
-      if (program.tensors[t].kind == TensorKind::Scratch) {
-        arenaOffset[t] = arenaBytes;
-        arenaBytes += (program.tensors[t].byteSize() + 63) / 64 * 64;
-      }
-    mem.hbmArena.allocate(arenaBytes, /*hugePages=*/true, deferred);
-    mem.hbmArena.markDirty(0, 0);
-    for (size_t t = 0; t < T; ++t)
-      if (program.tensors[t].kind == TensorKind::Scratch && hbmWritten[t])
-        mem.hbmArena.markDirty(arenaOffset[t] + hbmWrittenBytes[t].first,
-                               hbmWrittenBytes[t].second - hbmWrittenBytes[t].first);
-    size_t nextInput = 0;
-    for (size_t t = 0; t < T; ++t) {
-      const TensorDecl &d = program.tensors[t];
-      std::vector<uint8_t> &own = mem.hbmOwned[t];
-      // Inputs and constants are read in place unless the program writes them.
-      auto readOnlyOrCopy = [&](const std::vector<uint8_t> &src) {
-        if (hbmWritten[t]) {
-          own = src;
-          mem.hbm[t] = own.data();
-        } else {
-          mem.hbm[t] = const_cast<uint8_t *>(src.data()); // never written (hbmWritten)
-        }
-      };
-      bool initialised = false;
-      switch (d.kind) {
-      case TensorKind::Input:
-        readOnlyOrCopy(inputs[nextInput++].data);
-        initialised = true;
-        break;
-      case TensorKind::Constant:
-        if (d.data.size() != d.byteSize())
-          return Error{"constant '" + d.name + "' has " + std::to_string(d.data.size()) +
-                       " bytes, expected " + std::to_string(d.byteSize())};
-        readOnlyOrCopy(d.data);
-        initialised = true;
-        break;
-      case TensorKind::Output:
-        own.assign(d.byteSize(), 0);
-        mem.hbm[t] = own.data();
-        break;
-      case TensorKind::Scratch:
-        mem.hbm[t] = mem.hbmArena.data() + arenaOffset[t];
-        break;
-      }
-      if (check)
-        mem.hbmInit[t].assign(d.byteSize(), initialised ? 1 : 0);
-    }
-  }
+  if (data && !deferred)
+    if (auto err = setupMemory(mem, program, *target, inputs, onChipWritten, hbmWritten,
+                               hbmWrittenBytes, check, false))
+      return *err;
   std::optional<emu::Executor> exec; // inline execution (checkers on)
   if (data && !deferred)
     exec.emplace(mem);
@@ -534,30 +631,6 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     }
   }
 
-  // --- Deferred arithmetic (before the deadlock check, as inline execution) ---
-  if (deferred) {
-    std::vector<emu::OrderedTask> tasks;
-    tasks.reserve(order.size());
-    for (const auto &[q, i] : order) {
-      const uint32_t b = qBoxBegin[q][i], e = qBoxBegin[q][i + 1];
-      tasks.push_back({&qs[q].queue->instructions[i], qBoxes[q].data() + b, e - b});
-    }
-    // Spaces: 0 SBUF, 1 PSUM, 2 + t HBM tensor t (scratch lives in the arena).
-    std::vector<uint8_t> uncovered(2 + program.tensors.size(), 0);
-    emu::findUncoveredReads(tasks, uncovered);
-    if (uncovered[0])
-      mem.sbuf.zeroStale();
-    if (uncovered[1])
-      mem.psum.zeroStale();
-    for (size_t t = 0; t < program.tensors.size(); ++t)
-      if (uncovered[2 + t] && program.tensors[t].kind == TensorKind::Scratch) {
-        mem.hbmArena.zeroStale();
-        break;
-      }
-    if (auto err = emu::executeOrdered(mem, tasks, threads))
-      return fail(order[err->first].first, order[err->first].second, err->second);
-  }
-
   // --- Deadlock ---------------------------------------------------------------
   std::string blocked;
   for (unsigned q = 0; q < kMaxQueues; ++q) {
@@ -576,8 +649,9 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
       first = false;
     }
   }
+  std::string deadlock;
   if (!blocked.empty())
-    return Error{"deadlock at " + std::to_string(now) + " ns: no queue can progress: " + blocked};
+    deadlock = "deadlock at " + std::to_string(now) + " ns: no queue can progress: " + blocked;
 
   // --- Stats ------------------------------------------------------------------
   stats.totalNs = now;
@@ -596,16 +670,36 @@ Expected<RunResult> EmulatorDevice::runImpl(const Program &program,
     }
   }
 
+  // --- Deferred arithmetic (before the deadlock check, as inline execution) ---
+  if (deferred) {
+    auto p = std::make_shared<Prepared>();
+    p->program = &program;
+    p->target = target;
+    p->recordTrace = options.recordTrace;
+    for (unsigned q = 0; q < kMaxQueues; ++q)
+      p->qBoxes[q] = std::move(qBoxes[q]); // the buffers (and pointers into them) stay
+    p->tasks.reserve(order.size());
+    for (const auto &[q, i] : order) {
+      const uint32_t b = qBoxBegin[q][i], e = qBoxBegin[q][i + 1];
+      p->tasks.push_back({&qs[q].queue->instructions[i], p->qBoxes[q].data() + b, e - b});
+    }
+    p->order = std::move(order);
+    // Spaces: 0 SBUF, 1 PSUM, 2 + t HBM tensor t (scratch lives in the arena).
+    p->uncovered.assign(2 + program.tensors.size(), 0);
+    emu::findUncoveredReads(p->tasks, p->uncovered);
+    p->onChipWritten = std::move(onChipWritten);
+    p->hbmWritten = std::move(hbmWritten);
+    p->hbmWrittenBytes = std::move(hbmWrittenBytes);
+    p->stats = std::move(stats);
+    p->deadlock = std::move(deadlock);
+    return runPrepared(std::move(p), program, inputs, threads);
+  }
+  if (!deadlock.empty())
+    return Error{deadlock};
+  if (data)
+    return takeOutputs(program, mem, std::move(stats));
   RunResult result;
   result.stats = std::move(stats);
-  if (data)
-    for (uint32_t t : program.outputIndices()) {
-      HostTensor h;
-      h.dtype = program.tensors[t].dtype;
-      h.shape = program.tensors[t].shape;
-      h.data = std::move(mem.hbmOwned[t]);
-      result.outputs.push_back(std::move(h));
-    }
   return result;
 }
 

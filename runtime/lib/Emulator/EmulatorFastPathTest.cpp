@@ -651,6 +651,60 @@ TEST(EmulatorParallel, GemmMatchesSequential) {
   }
 }
 
+/// A prepared program (RunResult::prepared) makes later runs skip the
+/// program analysis: they give the same outputs and stats as a fresh run, on
+/// other inputs and any thread count; state from another program or from a
+/// run with other options is not used.
+TEST(EmulatorParallel, PreparedProgramRunsAlike) {
+  const uint32_t M = 256, N = 512, K = 256;
+  Program p = gemmProgram(M, N, K, false), other = gemmProgram(128, N, K, false);
+  auto inputs = [&](uint32_t m, uint32_t seed) {
+    return std::vector<HostTensor>{
+        hostTensor(DType::F32, {m, K}, randomFloats(size_t(m) * K, seed)),
+        hostTensor(DType::F32, {K, N}, randomFloats(size_t(K) * N, seed + 1))};
+  };
+  auto first = createEmulatorDevice()->run(p, inputs(M, 1), RunOptions{});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(first->prepared);
+  for (unsigned threads : {1u, 2u, 4u}) {
+    const auto in = inputs(M, 10 + threads);
+    RunOptions fresh;
+    fresh.threads = 1;
+    auto want = createEmulatorDevice()->run(p, in, fresh);
+    ASSERT_TRUE(want) << want.error().message;
+    RunOptions o;
+    o.threads = threads;
+    o.prepared = first->prepared;
+    auto got = createEmulatorDevice()->run(p, in, o);
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(got->prepared, first->prepared);
+    EXPECT_EQ(got->outputs[0].data, want->outputs[0].data) << threads << " threads";
+    EXPECT_EQ(got->stats.totalCycles, want->stats.totalCycles);
+    EXPECT_EQ(got->stats.dmaBytes, want->stats.dmaBytes);
+    EXPECT_EQ(got->stats.engineBusy, want->stats.engineBusy);
+  }
+  // Another program: ignored (its own result, and its own prepared state).
+  RunOptions o;
+  o.prepared = first->prepared;
+  auto got = createEmulatorDevice()->run(other, inputs(128, 3), o);
+  auto want = createEmulatorDevice()->run(other, inputs(128, 3), RunOptions{});
+  ASSERT_TRUE(got && want);
+  EXPECT_EQ(got->outputs[0].data, want->outputs[0].data);
+  EXPECT_NE(got->prepared, first->prepared);
+  // Other options: a traced run records its trace; a checked run checks.
+  o.recordTrace = true;
+  auto traced = createEmulatorDevice()->run(p, inputs(M, 1), o);
+  ASSERT_TRUE(traced) << traced.error().message;
+  EXPECT_EQ(traced->stats.trace.size(), p.numInstructions());
+  EXPECT_NE(traced->prepared, first->prepared);
+  o.recordTrace = false;
+  o.check = true;
+  auto checked = createEmulatorDevice()->run(p, inputs(M, 1), o);
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->outputs[0].data, first->outputs[0].data);
+  EXPECT_FALSE(checked->prepared);
+}
+
 /// A semantic error found during execution names the same instruction with
 /// the parallel executor as with the sequential one (the first in order).
 TEST(EmulatorParallel, FirstErrorIsDeterministic) {

@@ -254,12 +254,24 @@ struct OrderedTask {
   const Box *boxes = nullptr;
   uint32_t numBoxes = 0;
 };
+/// The ordering constraints of a task list (Parallel.cpp): task j may run once
+/// every task before j - kDependencyWindow + 1 and every task listed in
+/// preds[begin[j], begin[j + 1]) (the conflicting ones among the others) has
+/// finished. Depends on the footprints only, so a prepared program keeps it.
+struct Dependencies {
+  static constexpr size_t kWindow = 128;
+  std::vector<uint32_t> begin, preds;
+};
+Dependencies findDependencies(const std::vector<OrderedTask> &tasks);
+
 /// Executes `tasks` with the memory effects of running them one after the
 /// other in order, on `threads` threads (Parallel.cpp): conflicting
-/// instructions run in order, others concurrently. Returns the first failing
+/// instructions run in order, others concurrently. `deps` (from
+/// findDependencies) is only read with threads > 1. Returns the first failing
 /// task in order (index, message), exactly as the sequential run would.
 std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
                                                              const std::vector<OrderedTask> &tasks,
+                                                             const Dependencies *deps,
                                                              unsigned threads);
 /// Threads for executeOrdered: the TBB arena's concurrency (1 = sequential).
 unsigned defaultExecutorThreads();

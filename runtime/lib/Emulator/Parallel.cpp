@@ -11,8 +11,9 @@
 //
 // Footprints are conservative boxes (memory, partition range, byte range of a
 // row); a false overlap only costs parallelism. The dependency graph is built
-// over a sliding window of the order (admission compares against the window's
-// unfinished instructions only, so the cost is linear in program size).
+// over a sliding window of the order (each instruction is compared with the
+// kWindow - 1 before it, once per prepared program; admission into the
+// window waits for everything older), so the cost is linear in program size.
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,11 +151,29 @@ unsigned defaultExecutorThreads() {
   return static_cast<unsigned>(n);
 }
 
+Dependencies findDependencies(const std::vector<OrderedTask> &tasks) {
+  Dependencies d;
+  const size_t n = tasks.size();
+  d.begin.reserve(n + 1);
+  for (size_t j = 0; j < n; ++j) {
+    d.begin.push_back(static_cast<uint32_t>(d.preds.size()));
+    const OrderedTask &t = tasks[j];
+    for (size_t i = j >= Dependencies::kWindow ? j - Dependencies::kWindow + 1 : 0; i < j; ++i) {
+      const OrderedTask &u = tasks[i];
+      if (boxesConflict(u.boxes, u.numBoxes, t.boxes, t.numBoxes))
+        d.preds.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  d.begin.push_back(static_cast<uint32_t>(d.preds.size()));
+  return d;
+}
+
 std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
                                                              const std::vector<OrderedTask> &tasks,
+                                                             const Dependencies *deps,
                                                              unsigned threads) {
   const size_t n = tasks.size();
-  if (threads <= 1 || n < 2) {
+  if (threads <= 1 || n < 2 || !deps) {
     Executor exec(m);
     for (size_t i = 0; i < n; ++i)
       if (auto err = exec.execute(*tasks[i].inst))
@@ -164,7 +183,7 @@ std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
 
   // Window of admitted instructions [front, next): remaining[i] counts its
   // unfinished predecessors; it is ready at 0.
-  constexpr size_t kWindow = 128;
+  constexpr size_t kWindow = Dependencies::kWindow;
   std::vector<uint32_t> remaining(n, 0);
   std::vector<std::vector<uint32_t>> dependents(n);
   std::vector<uint8_t> done(n, 0);
@@ -177,19 +196,17 @@ std::optional<std::pair<size_t, std::string>> executeOrdered(Memory &m,
 
   auto admit = [&] { // under mu
     while (next < n && next - front < kWindow) {
-      const OrderedTask &t = tasks[next];
-      uint32_t deps = 0;
-      for (size_t i = front; i < next; ++i) {
-        if (done[i])
+      // Everything before front is done, and front > next - kWindow.
+      uint32_t count = 0;
+      for (uint32_t k = deps->begin[next]; k < deps->begin[next + 1]; ++k) {
+        const uint32_t i = deps->preds[k];
+        if (i < front || done[i])
           continue;
-        const OrderedTask &u = tasks[i];
-        if (boxesConflict(u.boxes, u.numBoxes, t.boxes, t.numBoxes)) {
-          dependents[i].push_back(static_cast<uint32_t>(next));
-          ++deps;
-        }
+        dependents[i].push_back(static_cast<uint32_t>(next));
+        ++count;
       }
-      remaining[next] = deps;
-      if (deps == 0) {
+      remaining[next] = count;
+      if (count == 0) {
         ready.push_back(next);
         std::push_heap(ready.begin(), ready.end(), std::greater<size_t>());
       }

@@ -55,6 +55,16 @@ struct HostTensor {
   std::vector<float> toF32() const;
 };
 
+/// What a device derives from a program alone (verification, resolved
+/// operands, the modeled timeline, instruction dependencies), returned by a
+/// run (RunResult::prepared) so that later runs of the same program can skip
+/// that work (RunOptions::prepared). Immutable; may be shared by concurrent
+/// runs.
+class PreparedProgram {
+public:
+  virtual ~PreparedProgram() = default;
+};
+
 struct RunOptions {
   /// Skip arithmetic; model time only (for huge programs).
   bool timingOnly = false;
@@ -67,6 +77,10 @@ struct RunOptions {
   /// load average >= cores + 2); 1 = sequential. Results never depend on it (the
   /// checkers always run sequentially).
   unsigned threads = 0;
+  /// From an earlier run of this very Program object, which must not have
+  /// been modified since. Ignored when it belongs to another program or other
+  /// options (a fresh one is returned).
+  std::shared_ptr<const PreparedProgram> prepared = nullptr;
 };
 
 /// One executed instruction in the modeled timeline.
@@ -95,6 +109,9 @@ struct RunStats {
 struct RunResult {
   std::vector<HostTensor> outputs; // in program output order (empty if timingOnly)
   RunStats stats;
+  /// Reusable for later runs of the same program (RunOptions::prepared), if
+  /// the device supports it.
+  std::shared_ptr<const PreparedProgram> prepared = nullptr;
 };
 
 class Device {
