@@ -286,6 +286,21 @@ WindowForwarding mlir::trn::lower::analyzeWindowOperands(Operation *funcOp,
   return fw;
 }
 
+/// Whether loading a [p, rows, ow] window stack with column stride `sw` is
+/// cheaper as the dense span of each row plus one engine compaction than as
+/// element-sized DMA runs (the cost model of TileEmitter::loadWidened).
+static bool widenWindow(TileEmitter &e, int64_t p, int64_t rows, int64_t ow, int64_t sw,
+                        Type elem) {
+  const int64_t span = (ow - 1) * sw + 1, bytes = (elem.getIntOrFloatBitWidth() + 7) / 8;
+  if (sw > 4 || rows * span > 2 * e.freeBudget(elem))
+    return false;
+  auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  double narrow = e.target.dmaDurationNs(u(p * rows * ow * bytes), u(bytes), true);
+  double widened = e.target.dmaDurationNs(u(p * rows * span * bytes), u(span * bytes), true) +
+                   static_cast<double>(rows * ow) / e.target.dve.clockGHz;
+  return widened < narrow;
+}
+
 /// Loads the moving tile rows [k0, k0 + kc) x all N columns of the windowed
 /// operand `R` (subview of collapse_shape(S)) straight from S's windows.
 static Value stageWindowTile(TileEmitter &e, Value R, ArrayRef<WindowPart> parts, int64_t k0,
@@ -331,7 +346,20 @@ static Value stageWindowTile(TileEmitter &e, Value R, ArrayRef<WindowPart> parts
       push(d.inner, d.innerStride);
       push(d.cc, st[0]);
       push(rows, st[1]);
-      push(OW, st[2]);
+      const int64_t sw = st[2], span = (OW - 1) * sw + 1;
+      if (OW > 1 && sw > 1 && widenWindow(e, d.pCount, rows, OW, sw, elem)) {
+        // Strided columns: load each row's dense span and compact on chip
+        // (like TileEmitter::loadWidened, which needs one partition dim).
+        vs.push_back(span);
+        vt.push_back(1);
+        Value scratch = e.alloc({d.pCount, rows * span}, elem);
+        DmaCopyOp::create(e.b, e.loc, e.hbmView(src, 0, vs, vt), scratch, {}, {}, {});
+        e.tensorCopy(
+            e.reinterpretTile(scratch, 0, {d.pCount, rows, OW}, {rows * span, span, sw}),
+            e.reinterpretTile(tile, d.pStart * N, {d.pCount, rows, OW}, {N, OW, 1}));
+        continue;
+      }
+      push(OW, sw);
       src = e.hbmView(src, 0, vs, vt);
     }
     e.dma(src, e.sliceTile(tile, d.pStart, d.pCount, 0, N));

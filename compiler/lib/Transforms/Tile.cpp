@@ -524,7 +524,9 @@ static void formTapChains(func::FuncOp func) {
     SmallVector<linalg::LinalgOp> chain = accumulationChain(last, none);
     for (linalg::LinalgOp tap : chain)
       seen.insert(tap);
-    if (chain.size() < 2)
+    // A convolution with one (1x1, or packTaps-stacked) tap is a chain too:
+    // evicting into the output view beats loading and re-adding the fill.
+    if (chain.size() < 2 && windowRowLength(last) == 0)
       continue;
     Value v = chain.front().getDpsInitOperand(0)->get();
     linalg::FillOp fill = fillThroughViews(v);
@@ -589,6 +591,101 @@ static void formTapChains(func::FuncOp func) {
   }
   for (linalg::FillOp fill : viewedFills)
     dropOverwrittenFill(fill, evictions);
+}
+
+/// The constant (dense attribute) `v` is defined by, if any.
+static DenseElementsAttr constantOf(Value v) {
+  DenseElementsAttr attr;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = dyn_cast<DenseElementsAttr>(c.getValue());
+  return attr;
+}
+
+/// Tap packing: a tap chain whose taps contract over few channels (C <
+/// partitions, e.g. a network's RGB stem: C = 3, 49 taps) wastes the PE
+/// array's rows and pays one matmul per tap. Runs of g = partitions / C
+/// consecutive taps become one matmul contracting g*C rows: the stationary
+/// operands (constant filter taps [C, M]) are stacked at compile time, the
+/// moving windows with tensor.concat along the channel dim before the
+/// collapse, so the matmul still reads a collapsed window stack (which
+/// trn-lower-to-trn loads with one DMA per regular run of windows).
+/// Applies to linalg.matmul taps with constant filters, f32/bf16 operands and
+/// collapsed-window moving operands (windowRowLength) of one shape.
+static void packTaps(func::FuncOp func, const trnrt::Target &target) {
+  SmallVector<linalg::LinalgOp> lasts;
+  {
+    SmallVector<linalg::LinalgOp> contractions;
+    for (Operation &op : func.getBody().front())
+      if (auto l = dyn_cast<linalg::LinalgOp>(&op);
+          l && l.hasPureTensorSemantics() && isDeviceContraction(l) && !blocking::hasPlan(l))
+        contractions.push_back(l);
+    llvm::DenseSet<Operation *> seen;
+    const llvm::DenseSet<Operation *> none;
+    for (linalg::LinalgOp last : llvm::reverse(contractions)) {
+      if (seen.contains(last))
+        continue;
+      for (linalg::LinalgOp tap : accumulationChain(last, none))
+        seen.insert(tap);
+      lasts.push_back(last);
+    }
+  }
+  const llvm::DenseSet<Operation *> none;
+  for (linalg::LinalgOp last : lasts) {
+    SmallVector<linalg::LinalgOp> chain = accumulationChain(last, none);
+    if (chain.size() < 2 || !llvm::all_of(chain, [](linalg::LinalgOp t) {
+          return isa<linalg::MatmulOp>(t.getOperation()) && windowRowLength(t) > 0 &&
+                 constantOf(t.getDpsInputOperand(0)->get());
+        }))
+      continue;
+    auto rType = cast<RankedTensorType>(chain.front().getDpsInputOperand(1)->get().getType());
+    auto lType = cast<RankedTensorType>(chain.front().getDpsInputOperand(0)->get().getType());
+    auto isWide = [](Type t) { return t.isF32() || t.isBF16(); };
+    bool uniform = llvm::all_of(chain, [&](linalg::LinalgOp t) {
+      return t.getDpsInputOperand(1)->get().getType() == rType &&
+             t.getDpsInputOperand(0)->get().getType() == lType;
+    });
+    const int64_t C = rType.getDimSize(0);
+    const int64_t g = static_cast<int64_t>(target.numPartitions) / C;
+    if (!uniform || g < 2 || !isWide(lType.getElementType()) || !isWide(rType.getElementType()))
+      continue;
+    IRRewriter rewriter(func.getContext());
+    for (size_t b = 0; b + 1 < chain.size(); b += g) {
+      ArrayRef<linalg::LinalgOp> pack = ArrayRef(chain).slice(b, std::min<size_t>(g, chain.size() - b));
+      if (pack.size() < 2)
+        break;
+      const int64_t n = static_cast<int64_t>(pack.size());
+      // Stationary: the filter taps stacked along K (row-major, so the
+      // element lists concatenate).
+      SmallVector<Attribute> values;
+      SmallVector<Value> windows;
+      for (linalg::LinalgOp tap : pack) {
+        llvm::append_range(values, constantOf(tap.getDpsInputOperand(0)->get()).getValues<Attribute>());
+        windows.push_back(
+            tap.getDpsInputOperand(1)->get().getDefiningOp<tensor::CollapseShapeOp>().getSrc());
+      }
+      linalg::LinalgOp first = pack.front(), lastTap = pack.back();
+      rewriter.setInsertionPoint(lastTap);
+      Location loc = lastTap.getLoc();
+      auto stType = RankedTensorType::get({n * C, lType.getDimSize(1)}, lType.getElementType());
+      Value st = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(stType, values));
+      Value stack = tensor::ConcatOp::create(rewriter, loc, /*dim=*/0, windows);
+      auto srcType = cast<RankedTensorType>(stack.getType());
+      Value mv = tensor::CollapseShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({srcType.getDimSize(0), srcType.getDimSize(1) * srcType.getDimSize(2)},
+                                srcType.getElementType()),
+          stack, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+      Operation *packed = rewriter.clone(*lastTap.getOperation());
+      auto pl = cast<linalg::LinalgOp>(packed);
+      packed->setOperand(pl.getDpsInputOperand(0)->getOperandNumber(), st);
+      packed->setOperand(pl.getDpsInputOperand(1)->getOperandNumber(), mv);
+      packed->setOperand(pl.getDpsInitOperand(0)->getOperandNumber(),
+                         first.getDpsInitOperand(0)->get());
+      rewriter.replaceOp(lastTap, packed->getResults());
+      for (linalg::LinalgOp tap : llvm::reverse(pack.drop_back()))
+        rewriter.eraseOp(tap);
+    }
+  }
 }
 
 /// A device-form contraction whose result type is not f32 (bf16) and whose
@@ -784,6 +881,7 @@ void TrnTilePass::runOnFunction(func::FuncOp func) {
   generalizeOtherNamedOps(func);
   if (failed(blocking::markBlockedMatmuls(func)))
     return signalPassFailure();
+  packTaps(func, target);
   formTapChains(func);
   widenAccumulators(func);
   if (failed(widenPredicates(func)))

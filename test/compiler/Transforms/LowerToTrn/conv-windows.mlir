@@ -80,4 +80,35 @@ module attributes {trn.target = #trn.target<"trn2">} {
     } -> tensor<4x640xf32>
     return %t1, %n : tensor<8x640xf32>, tensor<4x640xf32>
   }
+
+  // Packed taps (trn-tile stacks two C = 48 windows): the stack's two copies
+  // are regularly spaced views of %x (offsets 0 and 1), so the moving tile
+  // [96, 320] is ONE DMA walking [tap, channel, row, column]; the third tap
+  // is a plain window load.
+  // CHECK-LABEL: func.func @packed
+  // CHECK-NOT: memref.alloc
+  // CHECK: %[[V:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [2, 48, 16, 20], strides: [1, 396, 22, 1]
+  // CHECK: trn.dma_copy %[[V]] -> %{{.*}} : memref<2x48x16x20xf32, strided<[1, 396, 22, 1]>, #trn.mem<hbm>> -> memref<96x320xf32, #trn.mem<sbuf>>
+  // CHECK: trn.matmul %{{.*}}, %{{.*}} -> %[[P:.*]] : memref<96x8xf32, #trn.mem<sbuf>>, memref<96x320xf32, #trn.mem<sbuf>>
+  // CHECK: trn.dma_copy %{{.*}} -> %{{.*}} : memref<48x16x20xf32, strided<[396, 22, 1], offset: 46>, #trn.mem<hbm>> -> memref<48x320xf32, #trn.mem<sbuf>>
+  // CHECK: trn.matmul %{{.*}}, %{{.*}} -> %[[P]] {accumulate} : memref<48x8xf32, #trn.mem<sbuf>>
+  // CHECK-NOT: trn.matmul
+  func.func @packed(%x: tensor<48x18x22xf32>) -> tensor<8x320xf32> {
+    %z = arith.constant 0.0 : f32
+    %w0 = arith.constant dense<1.0> : tensor<48x8xf32>
+    %w1 = arith.constant dense<2.0> : tensor<48x8xf32>
+    %w2 = arith.constant dense<3.0> : tensor<48x8xf32>
+    %e = tensor.empty() : tensor<8x320xf32>
+    %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x320xf32>) -> tensor<8x320xf32>
+    %s0 = tensor.extract_slice %x[0, 0, 0] [48, 16, 20] [1, 1, 1] : tensor<48x18x22xf32> to tensor<48x16x20xf32>
+    %c0 = tensor.collapse_shape %s0 [[0], [1, 2]] : tensor<48x16x20xf32> into tensor<48x320xf32>
+    %t0 = linalg.matmul indexing_maps = [#l, #r, #o] ins(%w0, %c0 : tensor<48x8xf32>, tensor<48x320xf32>) outs(%f : tensor<8x320xf32>) -> tensor<8x320xf32>
+    %s1 = tensor.extract_slice %x[0, 0, 1] [48, 16, 20] [1, 1, 1] : tensor<48x18x22xf32> to tensor<48x16x20xf32>
+    %c1 = tensor.collapse_shape %s1 [[0], [1, 2]] : tensor<48x16x20xf32> into tensor<48x320xf32>
+    %t1 = linalg.matmul indexing_maps = [#l, #r, #o] ins(%w1, %c1 : tensor<48x8xf32>, tensor<48x320xf32>) outs(%t0 : tensor<8x320xf32>) -> tensor<8x320xf32>
+    %s2 = tensor.extract_slice %x[0, 2, 2] [48, 16, 20] [1, 1, 1] : tensor<48x18x22xf32> to tensor<48x16x20xf32>
+    %c2 = tensor.collapse_shape %s2 [[0], [1, 2]] : tensor<48x16x20xf32> into tensor<48x320xf32>
+    %t2 = linalg.matmul indexing_maps = [#l, #r, #o] ins(%w2, %c2 : tensor<48x8xf32>, tensor<48x320xf32>) outs(%t1 : tensor<8x320xf32>) -> tensor<8x320xf32>
+    return %t2 : tensor<8x320xf32>
+  }
 }
