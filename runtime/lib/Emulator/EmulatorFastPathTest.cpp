@@ -127,6 +127,9 @@ std::vector<Case> elementwiseCases() {
       // overall spans interleave), and the same columns of other partitions.
       {"side-by-side", ap(40, 32, 32, {70}, {1}), ap(300, 32, 32, {70}, {1})},
       {"other-partitions", ap(100, 0, 32, {50}, {1}), ap(100, 32, 32, {50}, {1})},
+      // Fast path, large enough for the rows to be split over two threads.
+      {"large", ap(0, 0, 128, {500}, {1}), ap(510, 0, 128, {500}, {1})},
+      {"large-in-place", ap(0, 0, 128, {1000}, {1}), ap(0, 0, 128, {1000}, {1})},
   };
 }
 

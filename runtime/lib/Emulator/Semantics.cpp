@@ -176,6 +176,22 @@ inline bool rowwiseSafe(const Walk &src, const Walk &dst) {
   return disjointRows || hs <= ld || hd <= ls;
 }
 
+/// Calls body(p0, p1) on row ranges covering [0, P): two halves on two
+/// threads when the instruction moves enough bytes to pay for the hand-off
+/// (about a microsecond) and a thread is idle. Callers guarantee the rows are
+/// independent (no row writes a byte another row reads or writes), so the
+/// result never depends on the split.
+template <typename F> void forRows(uint32_t P, uint64_t bytes, F &&body) {
+  constexpr uint64_t kMinSplitBytes = uint64_t(128) << 10;
+  if (P >= 2 && bytes >= kMinSplitBytes && tbb::this_task_arena::max_concurrency() > 1 &&
+      executorHasIdleThread()) {
+    const uint32_t half = P / 2;
+    tbb::parallel_invoke([&] { body(0u, half); }, [&] { body(half, P); });
+    return;
+  }
+  body(0u, P);
+}
+
 template <typename T> T *grow(std::vector<T> &v, size_t n) {
   if (v.size() < n)
     v.resize(n);
@@ -289,9 +305,16 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
   if (s.mem != d.mem && !s.nibble && s.P == d.P && s.E == d.E && s.contiguous() &&
       d.contiguous()) {
     const size_t bytes = static_cast<size_t>(s.E) * s.eb;
-    for (uint32_t p = 0; p < s.P; ++p)
-      std::memcpy(d.mem + d.base + static_cast<int64_t>(p) * d.pitch,
-                  s.mem + s.base + static_cast<int64_t>(p) * s.pitch, bytes);
+    auto rows = [&](uint32_t p0, uint32_t p1) {
+      for (uint32_t p = p0; p < p1; ++p)
+        std::memcpy(d.mem + d.base + static_cast<int64_t>(p) * d.pitch,
+                    s.mem + s.base + static_cast<int64_t>(p) * s.pitch, bytes);
+    };
+    // Overlapping destination rows keep the last write: in order only.
+    if (static_cast<uint64_t>(std::abs(d.pitch)) >= bytes)
+      forRows(s.P, uint64_t(s.P) * bytes, rows);
+    else
+      rows(0, s.P);
     return std::nullopt;
   }
   // Transposing read (rows closer together than the elements of a row, e.g.
@@ -478,21 +501,23 @@ std::optional<std::string> Executor::activation(const Activation &op) {
     const float *scale = f1_.data(), *bias = f2_.data();
     float *acc = a ? grow(f3_, P) : nullptr;
     dispatchAct(op.func, [&](auto f) {
-      for (uint32_t p = 0; p < P; ++p) {
-        const float *in = rowPtr(s, p);
-        float *out = rowPtr(d, p);
-        const float sc = scale[p], bi = bias[p];
-        for (uint64_t e = 0; e < E; ++e) {
-          const float prod = in[e] * sc; // rounded product, then rounded sum
-          out[e] = f(prod + bi);
+      forRows(P, uint64_t(P) * E * 8, [&](uint32_t p0, uint32_t p1) {
+        for (uint32_t p = p0; p < p1; ++p) {
+          const float *in = rowPtr(s, p);
+          float *out = rowPtr(d, p);
+          const float sc = scale[p], bi = bias[p];
+          for (uint64_t e = 0; e < E; ++e) {
+            const float prod = in[e] * sc; // rounded product, then rounded sum
+            out[e] = f(prod + bi);
+          }
+          if (acc) {
+            float sum = -0.0f; // as the general path: the row's values in order
+            for (uint64_t e = 0; e < E; ++e)
+              sum += out[e];
+            acc[p] = sum;
+          }
         }
-        if (acc) {
-          float sum = -0.0f; // as the general path: the row's values in order
-          for (uint64_t e = 0; e < E; ++e)
-            sum += out[e];
-          acc[p] = sum;
-        }
-      }
+      });
     });
     if (a)
       scatterF32(*a, acc, tmp_); // after dst, as the general path
@@ -544,12 +569,14 @@ std::optional<std::string> Executor::tensorTensor(const TensorTensor &op) {
   TRY(sameShape(d, "dst", a, "in0"));
   if (directF32(a) && directF32(b) && directF32(d) && rowwiseSafe(a, d) && rowwiseSafe(b, d)) {
     dispatchAlu(op.op, [&](auto f) {
-      for (uint32_t p = 0; p < d.P; ++p) {
-        const float *x = rowPtr(a, p), *y = rowPtr(b, p);
-        float *o = rowPtr(d, p);
-        for (uint64_t e = 0; e < d.E; ++e)
-          o[e] = f(x[e], y[e]);
-      }
+      forRows(d.P, uint64_t(d.P) * d.E * 12, [&](uint32_t p0, uint32_t p1) {
+        for (uint32_t p = p0; p < p1; ++p) {
+          const float *x = rowPtr(a, p), *y = rowPtr(b, p);
+          float *o = rowPtr(d, p);
+          for (uint64_t e = 0; e < d.E; ++e)
+            o[e] = f(x[e], y[e]);
+        }
+      });
     });
     return std::nullopt;
   }
@@ -581,17 +608,19 @@ std::optional<std::string> Executor::tensorScalar(const TensorScalar &op) {
       if (aop == AluOp::Bypass)
         return;
       dispatchAlu(aop, [&](auto f) {
-        for (uint32_t p = 0; p < P; ++p) {
-          const float *in = fromSrc ? rowPtr(s, p) : rowPtr(d, p);
-          float *out = rowPtr(d, p);
-          const float c = col[p];
-          if (reverse)
-            for (uint64_t e = 0; e < E; ++e)
-              out[e] = f(c, in[e]);
-          else
-            for (uint64_t e = 0; e < E; ++e)
-              out[e] = f(in[e], c);
-        }
+        forRows(P, uint64_t(P) * E * 8, [&](uint32_t p0, uint32_t p1) {
+          for (uint32_t p = p0; p < p1; ++p) {
+            const float *in = fromSrc ? rowPtr(s, p) : rowPtr(d, p);
+            float *out = rowPtr(d, p);
+            const float c = col[p];
+            if (reverse)
+              for (uint64_t e = 0; e < E; ++e)
+                out[e] = f(c, in[e]);
+            else
+              for (uint64_t e = 0; e < E; ++e)
+                out[e] = f(in[e], c);
+          }
+        });
       });
       fromSrc = false;
     };
