@@ -98,13 +98,15 @@ struct Stage {
   StringRef name;
   StringRef pass; // empty for "input"
 };
-// docs/pipeline.md: entry check -> decompose -> layout -> (quantize) -> tile
-// -> bufferize -> place memory -> lower -> unroll -> allocate -> schedule.
+// docs/pipeline.md: entry check -> decompose -> layout -> (quantize) ->
+// fuse rows -> tile -> bufferize -> place memory -> lower -> unroll ->
+// allocate -> schedule.
 constexpr Stage kStages[] = {
     {"input", ""},
     {"entry", "trn-check-entry"},
     {"decompose", "trn-decompose"},
     {"layout", "trn-layout"},
+    {"fuse-rows", "trn-fuse-rows"},
     {"tile", "trn-tile"},
     {"bufferize", "trn-bufferize"},
     {"place-memory", "trn-place-memory"},
@@ -113,7 +115,7 @@ constexpr Stage kStages[] = {
     {"allocate", "trn-allocate"},
     {"schedule", "trn-schedule"},
 };
-constexpr unsigned kFirstDeviceStage = 9; // "allocate"
+constexpr unsigned kFirstDeviceStage = 10; // "allocate"
 constexpr unsigned kQuantizeAfterStage = 3; // "layout": quantization runs right after it
 constexpr StringRef kQuantPass = "trn-quantize";
 } // namespace

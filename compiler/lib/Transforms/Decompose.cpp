@@ -1005,6 +1005,90 @@ static LogicalResult dropUnitDimsOfElementwise(Operation *root) {
   return applyPatternsGreedily(root, std::move(patterns));
 }
 
+/// Reassociation of `shape` that folds the unit dims in `drop` into a
+/// neighbouring kept dim (the next one; trailing ones into the last).
+static SmallVector<ReassociationIndices> foldDims(ArrayRef<int64_t> shape,
+                                                 const llvm::SmallDenseSet<int64_t> &drop) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    pending.push_back(d);
+    if (!drop.contains(d)) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  return groups;
+}
+
+/// The reductions of those sequences lose their kept unit dims too: a
+/// LayerNorm's [1, T, D] sum over D becomes [T, D] -> [T], so that its
+/// partition dim is T and it shares the row space of the element-wise ops
+/// around it (trn-fuse-rows fuses them into one tile loop).
+static void dropUnitDimsOfReductions(Operation *root) {
+  SmallVector<linalg::ReduceOp> todo;
+  root->walk([&](linalg::ReduceOp op) {
+    auto in = dyn_cast<RankedTensorType>(op.getInputs().front().getType());
+    if (op.getInputs().size() != 1 || !op.hasPureTensorSemantics() || !in ||
+        !in.hasStaticShape() || in.getRank() < 3)
+      return;
+    int64_t units = 0;
+    for (int64_t d = 0; d < in.getRank(); ++d)
+      units += in.getDimSize(d) == 1 && !llvm::is_contained(op.getDimensions(), d);
+    if (units > 0 && in.getRank() - units == 2 && in.getRank() - units > static_cast<int64_t>(op.getDimensions().size()))
+      todo.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (linalg::ReduceOp op : todo) {
+    auto in = cast<RankedTensorType>(op.getInputs().front().getType());
+    auto out = cast<RankedTensorType>(op.getInits().front().getType());
+    llvm::SmallDenseSet<int64_t> dropIn, dropOut;
+    SmallVector<int64_t> newDims;
+    int64_t outPos = 0, newPos = 0;
+    for (int64_t d = 0; d < in.getRank(); ++d) {
+      bool reduced = llvm::is_contained(op.getDimensions(), d);
+      bool unit = in.getDimSize(d) == 1 && !reduced;
+      if (unit) {
+        dropIn.insert(d);
+        dropOut.insert(outPos);
+      }
+      if (reduced)
+        newDims.push_back(newPos);
+      if (!unit)
+        ++newPos;
+      if (!reduced)
+        ++outPos;
+    }
+    SmallVector<ReassociationIndices> inGroups = foldDims(in.getShape(), dropIn);
+    SmallVector<ReassociationIndices> outGroups = foldDims(out.getShape(), dropOut);
+    rewriter.setInsertionPoint(op);
+    Location loc = op.getLoc();
+    Value x = tensor::CollapseShapeOp::create(rewriter, loc, op.getInputs().front(), inGroups);
+    Value init;
+    if (auto fill = op.getInits().front().getDefiningOp<linalg::FillOp>()) {
+      // A fresh fill keeps the initial value visible (trn-fuse-rows, lowering).
+      auto t = cast<RankedTensorType>(
+          tensor::CollapseShapeOp::inferCollapsedType(out, outGroups));
+      Value empty = tensor::EmptyOp::create(rewriter, loc, t.getShape(), t.getElementType());
+      init = linalg::FillOp::create(rewriter, loc, fill.getDpsInputOperand(0)->get(), empty)
+                 ->getResult(0);
+    } else {
+      init = tensor::CollapseShapeOp::create(rewriter, loc, op.getInits().front(), outGroups);
+    }
+    auto reduced = linalg::ReduceOp::create(rewriter, loc, ValueRange{x}, ValueRange{init},
+                                            newDims, [](OpBuilder &, Location, ValueRange) {});
+    reduced->setAttrs(op->getDiscardableAttrDictionary());
+    Region &body = reduced.getCombiner();
+    body.getBlocks().clear();
+    rewriter.cloneRegionBefore(op.getCombiner(), body, body.end());
+    Value result = tensor::ExpandShapeOp::create(rewriter, loc, out, reduced->getResult(0),
+                                                 outGroups);
+    rewriter.replaceOp(op, result);
+  }
+}
+
 struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
   using Base::Base;
 
@@ -1023,6 +1107,7 @@ struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
       root->emitError() << "trn-decompose: rewrites did not converge";
       return signalPassFailure();
     }
+    dropUnitDimsOfReductions(root);
     if (failed(dropUnitDimsOfElementwise(root))) {
       root->emitError() << "trn-decompose: unit-dim folding did not converge";
       return signalPassFailure();

@@ -227,11 +227,42 @@ static LogicalResult lowerTransposeOnPE(TileEmitter &e, Value X, Value Y) {
   return status;
 }
 
+/// [P, K] on-chip tile -> [K, P] (on chip or in HBM): one PE transpose into
+/// PSUM and a copy out (trn-fuse-rows' transposed sinks).
+static LogicalResult lowerTileTranspose(TileEmitter &e, linalg::TransposeOp op) {
+  Value X = op.getInput(), Y = op.getInit();
+  Value x = TileEmitter::onChipRoot(X), y = TileEmitter::onChipRoot(Y);
+  auto xt = cast<MemRefType>(X.getType()), yt = cast<MemRefType>(Y.getType());
+  Type elem = yt.getElementType();
+  if (!x || xt.getRank() != 2 || op.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !(elem.isF32() || elem.isBF16()) || xt.getElementType() != elem)
+    return op->emitOpError("transposes of on-chip tiles must swap the two dims of a whole "
+                           "f32/bf16 [P, K] tile");
+  const int64_t P = xt.getDimSize(0), K = xt.getDimSize(1);
+  if (P > static_cast<int64_t>(e.target.maxStationaryFree) ||
+      K > static_cast<int64_t>(e.target.numPartitions))
+    return op->emitOpError("on-chip transpose of a [")
+           << P << ", " << K << "] tile exceeds the PE transpose limits of " << e.target.name;
+  Value ps = e.alloc({K, P}, e.f32(), MemSpace::PSUM);
+  e.transpose(x, ps);
+  if (y) {
+    e.tensorCopy(ps, y);
+    return success();
+  }
+  Value out = e.alloc({K, P}, elem);
+  e.tensorCopy(ps, out);
+  FailureOr<Value> view = e.hbmAccess(Y, {{0, 0, K}, {1, 0, P}});
+  if (failed(view))
+    return failure();
+  e.dma(out, *view);
+  return success();
+}
+
 LogicalResult mlir::trn::lower::lowerTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
   TileEmitter e(rewriter, op);
   Value X = op.getInput(), Y = op.getInit();
   if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
-    return op->emitOpError("transposes of on-chip tiles are not supported");
+    return lowerTileTranspose(e, op);
   auto yt = cast<MemRefType>(Y.getType());
   ArrayRef<int64_t> perm = op.getPermutation();
   int64_t r = yt.getRank();

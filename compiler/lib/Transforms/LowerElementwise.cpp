@@ -793,8 +793,11 @@ LogicalResult ElementwiseLowering::loadInputs() {
       bool columnRead = map.getNumResults() > 0;
       for (unsigned i = 0; i < map.getNumResults(); ++i)
         columnRead &= map.getDimPosition(i) == pDim || loops[map.getDimPosition(i)] == 1;
-      if (columnRead && F > 1 && pt.getRank() == 2 && pt.getDimSize(0) == P &&
-          pt.getDimSize(1) == 1) {
+      if (columnRead && pt.getRank() == 2 && pt.getDimSize(0) == P && pt.getDimSize(1) == 1) {
+        if (F == 1) { // [P, 1] tiles: the column is the tile
+          vals[arg] = Val::ofTile(phys);
+          continue;
+        }
         Value col = phys;
         if (elem != e.f32()) {
           col = newCol();

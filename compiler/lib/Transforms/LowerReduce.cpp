@@ -1,8 +1,8 @@
 //===- LowerReduce.cpp - linalg.reduce -> trn.tensor_reduce (+ PE transpose) ===//
 //
-// The partition dim is the first kept dim (TileUtils.h), so a reduction with
-// kept dims is a free-dim trn.tensor_reduce over an SBUF tile
-// [P, kept free..., reduced...] staged by one DMA with permuted strides.
+// The partition dim is the largest kept dim (TileUtils.h), so a reduction
+// with kept dims is a free-dim trn.tensor_reduce over an SBUF tile
+// [P, other kept..., reduced...] staged by one DMA with permuted strides.
 // A full reduction (rank-0 result) reduces each 128-row chunk over its free
 // elements into a [P, 1] column, combines the chunks with tensor_tensor, moves
 // the column onto one partition with a PE transpose (trn.transpose into PSUM)
@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowerUtils.h"
+#include "TileUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -127,6 +128,65 @@ static LogicalResult reduceRows(TileEmitter &e, AluOp alu, bool abs, Value X, Ac
   return success();
 }
 
+/// A row tile of trn-fuse-rows: X [P, K] (on chip, or an HBM view loaded
+/// here) reduced over K into Y [P] (an on-chip column, or HBM). One
+/// tensor_reduce; the initial value is combined as in the HBM form.
+static LogicalResult lowerRowTileReduce(TileEmitter &e, linalg::ReduceOp op, AluOp alu, bool abs,
+                                        linalg::FillOp initFill) {
+  Value X = op.getDpsInputOperand(0)->get(), Y = op.getDpsInitOperand(0)->get();
+  auto xt = cast<MemRefType>(X.getType()), yt = cast<MemRefType>(Y.getType());
+  if (xt.getRank() != 2 || yt.getRank() != 1 || op.getDimensions() != ArrayRef<int64_t>{1})
+    return op->emitOpError("reduction of an on-chip tile must reduce a [P, K] tile over K "
+                           "into a [P] column (trn-fuse-rows form)");
+  const int64_t P = xt.getDimSize(0), K = xt.getDimSize(1);
+  Type f32 = e.f32(), yElem = yt.getElementType();
+  Value x = TileEmitter::onChipRoot(X);
+  if (!x) {
+    FailureOr<Value> view = e.hbmAccess(X, {{0, 0, P}, {1, 0, K}});
+    if (failed(view))
+      return failure();
+    x = e.load(*view, {P, K}, xt.getElementType());
+    if (abs)
+      e.activation(ActFunc::Abs, x, x);
+  } else if (abs) {
+    Value t = e.alloc({P, K}, f32); // X is read by others: |X| in a copy
+    e.activation(ActFunc::Abs, x, t);
+    x = t;
+  }
+  std::optional<double> init;
+  if (initFill) {
+    init = fillValue(initFill);
+    if (!init)
+      return initFill->emitOpError("reduction init fill must be a constant");
+  }
+  const bool identity = init && static_cast<float>(*init) == reductionIdentity(alu);
+  Value y = TileEmitter::onChipRoot(Y);
+  Value out = y ? y : e.alloc({P, 1}, yElem);
+  Value red = identity && yElem == f32 ? out : e.alloc({P, 1}, f32);
+  e.tensorReduce(alu, x, red, {0}); // free-dim axis: K
+  if (init && !identity) {
+    e.tensorScalar(red, out, alu, Scalar::ofImm(static_cast<float>(*init)));
+  } else if (!init) { // the initial values are Y's contents
+    Value prev = y;
+    if (!prev) {
+      FailureOr<Value> view = e.hbmAccess(Y, {{0, 0, P}});
+      if (failed(view))
+        return failure();
+      prev = e.load(*view, {P, 1}, yElem);
+    }
+    e.tensorTensor(alu, red, prev, out);
+  } else if (red != out) {
+    e.tensorCopy(red, out);
+  }
+  if (!y) {
+    FailureOr<Value> view = e.hbmAccess(Y, {{0, 0, P}});
+    if (failed(view))
+      return failure();
+    e.dma(out, *view);
+  }
+  return success();
+}
+
 LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::ReduceOp op,
                                             linalg::FillOp initFill) {
   TileEmitter e(rewriter, op);
@@ -140,8 +200,7 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
                            "through math.absf)");
   Value X = op.getDpsInputOperand(0)->get(), Y = op.getDpsInitOperand(0)->get();
   if (TileEmitter::isOnChip(X) || TileEmitter::isOnChip(Y))
-    return op->emitOpError("reductions of on-chip tiles are not supported (reductions are not "
-                           "fused into tile loops)");
+    return lowerRowTileReduce(e, op, *alu, abs, initFill);
   auto xt = cast<MemRefType>(X.getType()), yt = cast<MemRefType>(Y.getType());
   Type xElem = xt.getElementType(), yElem = yt.getElementType(), f32 = e.f32();
   ArrayRef<int64_t> S = xt.getShape();
@@ -175,10 +234,17 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
   const int64_t pStep = e.target.numPartitions;
 
   if (!kept.empty()) {
-    int64_t pd = kept.front();
+    // Partition dim first, the other kept dims in order: `keptOrder[j]` is
+    // the index in `kept` (= the result dim) of the tile's j-th kept dim.
+    const int64_t pd = tileutils::reducePartitionDim(S, reduced);
+    SmallVector<int64_t> keptOrder{
+        static_cast<int64_t>(llvm::find(kept, pd) - kept.begin())};
+    for (int64_t j = 0; j < static_cast<int64_t>(kept.size()); ++j)
+      if (kept[j] != pd)
+        keptOrder.push_back(j);
     int64_t Fk = 1, Fr = 1;
-    for (int64_t d : ArrayRef<int64_t>(kept).drop_front())
-      Fk *= S[d];
+    for (int64_t j : ArrayRef<int64_t>(keptOrder).drop_front())
+      Fk *= S[kept[j]];
     for (int64_t d : reduced)
       Fr *= S[d];
     if (Fk > 1 && static_cast<uint64_t>(Fk * Fr) > e.target.maxFreeElemsSbuf)
@@ -188,13 +254,13 @@ LogicalResult mlir::trn::lower::lowerReduce(RewriterBase &rewriter, linalg::Redu
     for (int64_t p0 = 0; p0 < S[pd]; p0 += pStep) {
       int64_t pc = std::min(pStep, S[pd] - p0);
       SmallVector<AccessDim> src{{pd, p0, pc}};
-      for (int64_t d : ArrayRef<int64_t>(kept).drop_front())
-        src.push_back({d, 0, S[d]});
+      for (int64_t j : ArrayRef<int64_t>(keptOrder).drop_front())
+        src.push_back({kept[j], 0, S[kept[j]]});
       for (int64_t d : reduced)
         src.push_back({d, 0, S[d]});
       FailureOr<Value> xView = Fk == 1 ? FailureOr<Value>(Value()) : e.hbmAccess(X, src);
-      SmallVector<AccessDim> dst{{0, p0, pc}};
-      for (int64_t j = 1; j < static_cast<int64_t>(kept.size()); ++j)
+      SmallVector<AccessDim> dst{{keptOrder.front(), p0, pc}};
+      for (int64_t j : ArrayRef<int64_t>(keptOrder).drop_front())
         dst.push_back({j, 0, S[kept[j]]});
       FailureOr<Value> yView = e.hbmAccess(Y, dst);
       if (failed(xView) || failed(yView))

@@ -9,8 +9,12 @@
 //  * element-wise linalg.generic: the loop dim producing result dim rank-2
 //    (rank-1 results: dim 0), which is the M dim when the generic consumes a
 //    matmul result with the same indexing map;
-//  * linalg.reduce: the first kept (parallel) dim, so that no partition-dim
-//    reduction is needed; a full reduction puts input dim 0 on partitions.
+//  * linalg.reduce: the kept (parallel) dim of largest extent (the first of
+//    equals), so that no partition-dim reduction is needed and as many
+//    partitions as possible work (LayerNorm's [1, T, D] reduced over D puts T
+//    on partitions, not the unit batch; softmax's [H, T, T] puts the T query
+//    rows there, like the element-wise ops around it); a full reduction puts
+//    input dim 0 on partitions.
 //
 // All remaining loop dims are free dims, walked in result order.
 //
@@ -157,18 +161,25 @@ inline bool isElementwiseGeneric(Operation *op) {
   return g.getIndexingMapsArray().back().isPermutation();
 }
 
+/// The input dim of a reduction over `reduced` of a `shape` tensor that lives
+/// on partitions (see file comment): the kept dim of largest extent, the
+/// first of equals; 0 for a full reduction.
+inline unsigned reducePartitionDim(ArrayRef<int64_t> shape, ArrayRef<int64_t> reduced) {
+  std::optional<unsigned> best;
+  for (unsigned d = 0; d < shape.size(); ++d)
+    if (!llvm::is_contained(reduced, static_cast<int64_t>(d)) &&
+        (!best || shape[d] > shape[*best]))
+      best = d;
+  return best.value_or(0u);
+}
+
 /// The loop dim placed on partitions (see file comment), or std::nullopt for
 /// rank-0 iteration spaces.
 inline std::optional<unsigned> partitionLoopDim(linalg::LinalgOp op) {
   if (op.getNumLoops() == 0)
     return std::nullopt;
-  if (auto red = dyn_cast<linalg::ReduceOp>(op.getOperation())) {
-    ArrayRef<int64_t> reduced = red.getDimensions();
-    for (unsigned d = 0; d < op.getNumLoops(); ++d)
-      if (!llvm::is_contained(reduced, static_cast<int64_t>(d)))
-        return d;
-    return 0u;
-  }
+  if (auto red = dyn_cast<linalg::ReduceOp>(op.getOperation()))
+    return reducePartitionDim(op.getStaticLoopRanges(), red.getDimensions());
   AffineMap out = op.getIndexingMapsArray().back();
   unsigned r = out.getNumResults();
   if (r == 0)

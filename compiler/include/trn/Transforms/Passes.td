@@ -172,6 +172,41 @@ def TrnSchedulePass : Pass<"trn-schedule", "ModuleOp"> {
 // Stage 4-6: tiling, bufferization, memory placement, lowering (middle)
 //===----------------------------------------------------------------------===//
 
+def TrnFuseRowsPass : Pass<"trn-fuse-rows", "ModuleOp"> {
+  let summary = "Tile reduction chains over the last dim (softmax, layer norm) as one row-tile loop";
+  let description = [{
+    Finds connected chains of `linalg.reduce` ops over the last dim of an
+    `[R..., K]` row space and the element-wise generics around them that read
+    their statistics (softmax: max, exp(x - max), sum, divide; layer norm:
+    mean, centre, square, variance, normalise) and tiles each chain as one
+    `scf.for` nest over row tiles `[P <= partitions, K]` (stage-4 form, before
+    trn-tile, which leaves the loops alone). Every member is computed on the
+    tile, so intermediates and `[P]` statistics stay on chip and only the
+    chain's inputs are loaded and its results stored. A member that iterates
+    the rows transposed (last two dims swapped, e.g. softmax probabilities
+    re-laid out for a batch_matmul) is a sink whose tile is transposed on chip
+    before the store. Chains whose rows exceed SBUF/16 bytes per operand are
+    left to trn-tile.
+
+    Example (softmax over the last dim of `tensor<8x128x128xf32>`):
+    ```mlir
+    %r = scf.for %h = %c0 to %c8 step %c1 iter_args(%o = %empty) {
+      %s = scf.for %p = %c0 to %c128 step %c128 iter_args(%a = %o) {
+        %x = tensor.extract_slice %in[%h, %p, 0] [1, 128, 128] [1, 1, 1]
+        %xt = linalg.copy ins(%x) outs(%e0)             // staged once
+        %m = linalg.reduce ins(%xt) outs(%fill) dimensions = [1]   // [128]
+        %ex = linalg.generic ... ins(%xt, %m) ...       // exp(x - m)
+        %sum = linalg.reduce ins(%ex) ...
+        %y = linalg.generic ... ins(%ex, %sum) ...      // e / sum
+        %ins = tensor.insert_slice %y into %a[%h, %p, 0] [1, 128, 128] [1, 1, 1]
+        scf.yield %ins
+      } ...
+    ```
+  }];
+  let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect", "tensor::TensorDialect",
+                           "linalg::LinalgDialect"];
+}
+
 def TrnTilePass : Pass<"trn-tile", "ModuleOp"> {
   let summary = "Tile matmul/element-wise/reduce roots into scf.for loops with producer fusion";
   let description = [{

@@ -9,7 +9,7 @@
 // CHECK: trn.memset 1.000000e+00 -> %{{.*}} {queue = "{{dve|pool}}"
 // ALLOC: trn.alloc() {offset = 0 : i64}
 // ALLOC-NOT: queue =
-// STAGE: trn-pipeline: unknown stage 'nowhere'; stages: input, entry, decompose, layout, tile, bufferize, place-memory, lower, unroll, allocate, schedule, program
+// STAGE: trn-pipeline: unknown stage 'nowhere'; stages: input, entry, decompose, layout, fuse-rows, tile, bufferize, place-memory, lower, unroll, allocate, schedule, program
 // EARLY: trn-pipeline: stage 'tile' does not run: the input is already at device level
 // QUANT: trn-pipeline: --quant=mxfp4: the input is already at device level; quantization applies to tensor-level inputs
 module attributes {trn.target = #trn.target<"trn2">} {
