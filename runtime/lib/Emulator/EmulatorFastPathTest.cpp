@@ -267,6 +267,65 @@ TEST(EmulatorFastPath, TensorTensorMatchesOracle) {
   }
 }
 
+/// Reshaping DMAs large enough for copyDenseRuns to split them over two
+/// threads: [128][1280] HBM rows into 64 partitions of 2560 (split), then
+/// into HBM rows 100 floats apart that overlap (each element keeps the last
+/// write: never split). Sequential, checked and parallel runs all agree with
+/// the element-order oracle.
+TEST(EmulatorFastPath, LargeReshapingDmas) {
+  constexpr uint32_t kE = 2560, kPitch = 100, kZ = 63 * kPitch + kE;
+  ProgramBuilder b("trn2", 4);
+  const uint32_t x = b.tensor("x", TensorKind::Input, DType::F32, {128, kE / 2});
+  const uint32_t y = b.tensor("y", TensorKind::Output, DType::F32, {64, kE});
+  const uint32_t z = b.tensor("z", TensorKind::Output, DType::F32, {1, kZ});
+  b.add(kFirstDmaQueue,
+        DmaCopy{sb(DType::F32, 0, 0, 64, {kE}), hbm2d(x, DType::F32, kE / 2, 0, 0, 128, kE / 2)},
+        {}, {0});
+  b.add(kFirstDmaQueue + 1,
+        DmaCopy{hbm2d(y, DType::F32, kE, 0, 0, 64, kE), sb(DType::F32, 0, 0, 64, {kE})},
+        {{0, 1}}, {});
+  b.add(kFirstDmaQueue + 2,
+        DmaCopy{hbm2d(z, DType::F32, kPitch, 0, 0, 64, kE), sb(DType::F32, 0, 0, 64, {kE})},
+        {{0, 1}}, {});
+  const std::vector<float> xv = randomFloats(size_t(128) * kE / 2, 5);
+  std::vector<float> zv(kZ, 0.0f);
+  for (uint32_t p = 0; p < 64; ++p)
+    for (uint32_t e = 0; e < kE; ++e)
+      zv[p * kPitch + e] = xv[p * kE + e];
+  std::vector<HostTensor> in{hostTensor(DType::F32, {128, kE / 2}, xv)};
+  for (unsigned threads : {0u, 1u, 4u}) {
+    RunOptions o;
+    o.check = threads == 0;
+    o.threads = threads;
+    auto r = createEmulatorDevice()->run(b.p, in, o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->outputs[0].toF32(), xv) << threads;
+    expectSameBits(r->outputs[1].toF32(), zv, "overlapping rows, threads " + std::to_string(threads));
+  }
+}
+
+TEST(EmulatorFastPath, WritesEachUnitOnce) {
+  auto walkOf = [](const AccessPattern &a) {
+    emu::Walk w;
+    EXPECT_FALSE(emu::resolveWalk(a, *Target::get("trn2"), Program{}, w));
+    return w;
+  };
+  const emu::Walk dense = walkOf(sb(DType::F32, 0, 0, 128, {64}));
+  EXPECT_TRUE(emu::writesEachUnitOnce(dense, true));
+  // Interleaved dims ([8][8] with strides 1 and 4 overlap); a zero stride.
+  EXPECT_FALSE(emu::writesEachUnitOnce(walkOf(ap(0, 0, 4, {8, 8}, {4, 1})), true));
+  EXPECT_FALSE(emu::writesEachUnitOnce(walkOf(ap(0, 0, 4, {8, 8}, {0, 1})), true));
+  EXPECT_TRUE(emu::writesEachUnitOnce(walkOf(ap(200, 0, 4, {8, 8}, {-16, 2})), true));
+  // On-chip rows are separate partitions; as HBM rows 2 elements apart they
+  // would overlap.
+  emu::Walk rows = walkOf(ap(0, 0, 4, {8}, {1}));
+  EXPECT_TRUE(emu::writesEachUnitOnce(rows, true));
+  rows.pitch = 8;
+  EXPECT_FALSE(emu::writesEachUnitOnce(rows, false));
+  rows.pitch = 32;
+  EXPECT_TRUE(emu::writesEachUnitOnce(rows, false));
+}
+
 TEST(EmulatorFastPath, TransposeF32MatchesOracle) {
   // f32 SBUF -> PSUM transposes read rows in place (8 x 8 blocks): odd sizes
   // and a start partition leave partial blocks on both sides.

@@ -163,7 +163,11 @@ void scatterRaw(const Walk &w, const uint8_t *in);
 /// A raw copy of `s` into `d` (same element count, element order) as one
 /// memcpy per pair of contiguous runs, when both innermost dims are dense and
 /// the two do not overlap. Returns false (nothing copied) otherwise.
-bool copyDenseRuns(const Walk &s, const Walk &d);
+/// `dstRowsDisjoint`: d's rows are separate partitions (on-chip memory).
+bool copyDenseRuns(const Walk &s, const Walk &d, bool dstRowsDisjoint);
+/// Whether no two elements of `w` share a unit (rows included, unless
+/// `rowsDisjoint`): then writing them in any order gives the same memory.
+bool writesEachUnitOnce(const Walk &w, bool rowsDisjoint);
 
 /// The first byte of `w` whose shadow is 0, as (row, absolute byte), if any.
 std::optional<std::pair<uint32_t, uint64_t>> firstUninitialised(const Walk &w);

@@ -332,7 +332,7 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
     }
     return std::nullopt;
   }
-  if (copyDenseRuns(s, d))
+  if (copyDenseRuns(s, d, op.dst.space != MemSpace::HBM))
     return std::nullopt;
   // General case: read everything, then write (memmove semantics).
   uint8_t *buf = grow(raw_, static_cast<size_t>(dtypeBytes(s.dtype, n)) + 1);

@@ -5,6 +5,8 @@
 #include "trn/runtime/Numerics.h"
 
 #include <sys/mman.h>
+#include <tbb/parallel_invoke.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
@@ -483,6 +485,18 @@ struct RunCursor {
   int64_t idx[kMaxFreeDims] = {0, 0, 0, 0};
   int64_t at = 0, left = 0;
   explicit RunCursor(const Walk &walk) : w(walk) { startRow(0); }
+  /// Positions the cursor at element `e` of the walk order.
+  void seek(uint64_t e) {
+    p = static_cast<uint32_t>(e / w.E);
+    uint64_t r = e % w.E;
+    at = w.base + static_cast<int64_t>(p) * w.pitch;
+    for (int k = w.nd - 1; k >= 0; --k) {
+      idx[k] = static_cast<int64_t>(r % static_cast<uint64_t>(w.size[k]));
+      r /= static_cast<uint64_t>(w.size[k]);
+      at += idx[k] * w.stride[k];
+    }
+    left = w.size[w.nd - 1] - idx[w.nd - 1];
+  }
   void startRow(uint32_t row) {
     p = row;
     std::fill(idx, idx + kMaxFreeDims, 0);
@@ -518,7 +532,28 @@ std::pair<int64_t, int64_t> walkSpan(const Walk &w) {
 }
 } // namespace
 
-bool copyDenseRuns(const Walk &s, const Walk &d) {
+bool writesEachUnitOnce(const Walk &w, bool rowsDisjoint) {
+  std::pair<int64_t, int64_t> dims[kMaxFreeDims + 1]; // (|stride|, size)
+  int n = 0;
+  for (int k = 0; k < w.nd; ++k)
+    if (w.size[k] > 1)
+      dims[n++] = {std::abs(w.stride[k]), w.size[k]};
+  if (!rowsDisjoint && w.P > 1)
+    dims[n++] = {std::abs(w.pitch), w.P};
+  // Finest first, each dim must step past everything the finer ones span.
+  for (int i = 1; i < n; ++i) // insertion sort (std::sort on 5 elements trips -Warray-bounds)
+    for (int j = i; j > 0 && dims[j] < dims[j - 1]; --j)
+      std::swap(dims[j], dims[j - 1]);
+  int64_t extent = w.nibble ? 1 : w.eb;
+  for (int i = 0; i < n; ++i) {
+    if (dims[i].first < extent)
+      return false;
+    extent += dims[i].first * (dims[i].second - 1);
+  }
+  return true;
+}
+
+bool copyDenseRuns(const Walk &s, const Walk &d, bool dstRowsDisjoint) {
   if (s.nibble || d.nibble || s.eb != d.eb || s.stride[s.nd - 1] != s.eb ||
       d.stride[d.nd - 1] != d.eb)
     return false;
@@ -530,15 +565,29 @@ bool copyDenseRuns(const Walk &s, const Walk &d) {
     if (!(a.second <= b.first || b.second <= a.first))
       return false;
   }
+  auto copy = [&](uint64_t from, uint64_t to) {
+    RunCursor rs(s), rd(d);
+    rs.seek(from);
+    rd.seek(from);
+    for (uint64_t done = from; done < to;) {
+      const int64_t n = std::min({rs.left, rd.left, static_cast<int64_t>(to - done)});
+      std::memcpy(d.mem + rd.at, s.mem + rs.at, static_cast<size_t>(n) * s.eb);
+      rs.advance(n);
+      rd.advance(n);
+      done += static_cast<uint64_t>(n);
+    }
+  };
   // A destination element written twice (overlapping rows or a zero stride)
   // keeps the last write, as in the general path: the order is the same.
-  RunCursor rs(s), rd(d);
-  for (uint64_t done = 0; done < total;) {
-    const int64_t n = std::min(rs.left, rd.left);
-    std::memcpy(d.mem + rd.at, s.mem + rs.at, static_cast<size_t>(n) * s.eb);
-    rs.advance(n);
-    rd.advance(n);
-    done += static_cast<uint64_t>(n);
+  // Halves run on two threads only when no destination unit is written twice
+  // (and the copy is large enough to pay for the hand-off).
+  constexpr uint64_t kMinSplitBytes = uint64_t(128) << 10;
+  if (total * s.eb >= kMinSplitBytes && tbb::this_task_arena::max_concurrency() > 1 &&
+      executorHasIdleThread() && writesEachUnitOnce(d, dstRowsDisjoint)) {
+    const uint64_t half = total / 2;
+    tbb::parallel_invoke([&] { copy(0, half); }, [&] { copy(half, total); });
+  } else {
+    copy(0, total);
   }
   return true;
 }
