@@ -6,7 +6,9 @@
 // (tensor constants become `memref.global` in HBM), results turned into
 // out-params with the result allocation hoisted (the program writes the
 // output tensor directly, no copy), and every argument annotated with
-// `trn.kind` ("input" | "output") and `trn.name`.
+// `trn.kind` ("input" | "output") and `trn.name`. A tile-loop result that is
+// only reshaped into a whole destination buffer (a convolution's [F, OH*OW]
+// into its NCHW tensor) is written there in place (writeResultsInPlace).
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,6 +52,99 @@ public:
 
 static constexpr StringLiteral kKindAttr = "trn.kind";
 static constexpr StringLiteral kNameAttr = "trn.name";
+
+/// Reassociation grouping the dims of static `from` into the dims of `to`
+/// (a collapse), if one exists.
+static std::optional<SmallVector<ReassociationIndices>> collapseGroups(ArrayRef<int64_t> from,
+                                                                      ArrayRef<int64_t> to) {
+  SmallVector<ReassociationIndices> groups;
+  size_t i = 0;
+  for (int64_t size : to) {
+    ReassociationIndices g;
+    int64_t prod = 1;
+    while (i < from.size() && (g.empty() || prod < size)) {
+      prod *= from[i];
+      g.push_back(static_cast<int64_t>(i++));
+    }
+    if (prod != size)
+      return std::nullopt;
+    groups.push_back(g);
+  }
+  while (i < from.size() && from[i] == 1 && !groups.empty())
+    groups.back().push_back(static_cast<int64_t>(i++));
+  if (i != from.size())
+    return std::nullopt;
+  return groups;
+}
+
+/// A tiled root whose result is reshaped into its destination ends with a
+/// full-size HBM -> HBM copy: `S = alloc [F, OH*OW]` written by the tile
+/// loops, then `copy(expand_shape(S), D)` with D all of a buffer B
+/// ([1, F, OH, OW], e.g. a convolution's NCHW result). When S is used only by
+/// writes/reads before the copy and B only after it, the loops write B in
+/// place through a collapse_shape view of B (same identity-layout type as S):
+/// the copy and S disappear.
+static void writeResultsInPlace(RewriterBase &rewriter, func::FuncOp func) {
+  if (func.isExternal())
+    return;
+  Block &body = func.getBody().front();
+  SmallVector<memref::CopyOp> copies(body.getOps<memref::CopyOp>());
+  for (memref::CopyOp copy : copies) {
+    auto expand = copy.getSource().getDefiningOp<memref::ExpandShapeOp>();
+    auto scratch = expand ? expand.getSrc().getDefiningOp<memref::AllocOp>() : nullptr;
+    if (!scratch || scratch->getBlock() != &body || !expand->hasOneUse())
+      continue;
+
+    Value dst = copy.getTarget(), base = dst;
+    if (auto sv = dst.getDefiningOp<memref::SubViewOp>()) {
+      base = sv.getSource();
+      if (!sv.hasZeroOffset() || sv.getSourceType().getNumElements() != sv.getType().getNumElements())
+        continue;
+    }
+    auto bt = dyn_cast<MemRefType>(base.getType());
+    MemRefType st = scratch.getType();
+    if (!bt || !bt.hasStaticShape() || !bt.getLayout().isIdentity() ||
+        bt.getElementType() != st.getElementType() || bt.getMemorySpace() != st.getMemorySpace())
+      continue;
+    std::optional<SmallVector<ReassociationIndices>> groups =
+        collapseGroups(bt.getShape(), st.getShape());
+    if (!groups)
+      continue;
+    auto baseAlloc = base.getDefiningOp<memref::AllocOp>();
+    auto arg = dyn_cast<BlockArgument>(base);
+    if (!(baseAlloc && baseAlloc->getBlock() == &body) && !(arg && arg.getOwner() == &body))
+      continue;
+    // S: every other use before the copy; B: every use except D after it.
+    auto before = [&](Operation *user, Operation *op) {
+      Operation *top = body.findAncestorOpInBlock(*user);
+      return top && top->isBeforeInBlock(op);
+    };
+    bool ok = llvm::all_of(scratch->getUsers(), [&](Operation *u) {
+      return u == expand.getOperation() || before(u, copy);
+    });
+    for (Operation *u : base.getUsers()) {
+      Operation *top = body.findAncestorOpInBlock(*u);
+      ok &= u == dst.getDefiningOp() || (top && copy->isBeforeInBlock(top));
+    }
+    if (!ok)
+      continue;
+    if (baseAlloc && scratch->isBeforeInBlock(baseAlloc))
+      baseAlloc->moveBefore(scratch);
+    rewriter.setInsertionPoint(scratch);
+    Value view = memref::CollapseShapeOp::create(rewriter, scratch.getLoc(), base, *groups);
+    if (view.getType() != st) {
+      rewriter.eraseOp(view.getDefiningOp());
+      continue;
+    }
+    rewriter.replaceAllUsesWith(scratch.getResult(), view);
+    Operation *dstDef = dst.getDefiningOp();
+    rewriter.eraseOp(copy);
+    rewriter.eraseOp(expand);
+    if (dstDef && dstDef->use_empty())
+      rewriter.eraseOp(dstDef);
+    rewriter.eraseOp(scratch);
+  }
+}
 
 void TrnBufferizePass::runOnOperation() {
   ModuleOp module = getOperation();
@@ -173,6 +268,8 @@ void TrnBufferizePass::runOnOperation() {
   outOpts.addResultAttribute = false;
   if (failed(bufferization::promoteBufferResultsToOutParams(module, outOpts)))
     return signalPassFailure();
+
+  module.walk([&](func::FuncOp func) { writeResultsInPlace(rewriter, func); });
 
   // Annotate the out-params, check memory spaces.
   WalkResult wr = module.walk([&](func::FuncOp func) {

@@ -16,7 +16,10 @@
 // the eviction is the root and all taps, their fill and the eviction share
 // one (M, N) tile loop whose accumulator is one PSUM tile (trn-place-memory)
 // that every tap's matmuls accumulate into (trn-lower-to-trn). The conv's
-// own fill is dropped when the evictions overwrite all of it.
+// own fill is dropped when the evictions overwrite all of it. Matmuls that
+// read collapsed convolution windows tile N by whole output rows, and taps
+// over few channels are stacked g = partitions / C per matmul (packTaps), so
+// trn-lower-to-trn loads every moving tile straight from the input.
 //
 // Loops whose step does not divide the trip range are peeled so that every
 // tile has a static shape (stage-4 contract); single-iteration loops are kept
