@@ -147,6 +147,19 @@ static bool isImmutableHbm(func::FuncOp func, Value root) {
   return kind && kind.getValue() == "input";
 }
 
+/// HBM whose loads may be reused: immutable tensors, and scratch tensors and
+/// outputs between the writes to them (reuseLoads invalidates on a write).
+/// Straight-line code in program order is a correct sequential program, and
+/// DMAs are the only writers of HBM.
+static bool isReusableHbm(func::FuncOp func, Value root) {
+  if (isImmutableHbm(func, root))
+    return true;
+  if (auto alloc = root.getDefiningOp<memref::AllocOp>())
+    return alloc->getParentOp() == func.getOperation();
+  auto arg = dyn_cast<BlockArgument>(root);
+  return arg && arg.getOwner() == &func.getBody().front();
+}
+
 /// Whether `alloc` is written only by `writer` and used directly (no views)
 /// by trn instructions.
 static bool writtenOnlyBy(Value alloc, Operation *writer) {
@@ -164,15 +177,81 @@ static bool writtenOnlyBy(Value alloc, Operation *writer) {
   return true;
 }
 
-/// Load reuse on straight-line code: a DMA of an immutable HBM region (input
-/// or constant) into a fresh SBUF tile that an earlier, still cached tile
-/// already holds is removed and its readers use the earlier tile (e.g. the
-/// stationary chunk of a matmul reloaded for every N tile). The cache holds
+/// Load reuse on straight-line code: a DMA of an HBM region (input, constant,
+/// or a scratch tensor/output not written since) into a fresh SBUF tile that
+/// an earlier, still cached tile already holds is removed and its readers use
+/// the earlier tile (e.g. the stationary chunk of a matmul reloaded for every
+/// N tile, an activation reloaded for every M tile). The cache holds
 /// at most a third of the SBUF partition (first come, first kept), so reuse
 /// leaves most of SBUF to the working set trn-allocate has to place.
 static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
   using Key = std::tuple<const void *, int64_t, std::vector<int64_t>, std::vector<int64_t>,
                          const void *, const void *>;
+  // Each DMA in program order: the HBM tensor it writes (or null) and, for a
+  // reusable load, its key.
+  struct Step {
+    DmaCopyOp dma;
+    const void *writes = nullptr;
+    int key = -1;          // index into `keys`
+    bool reloaded = false; // the same key is loaded again before a write
+  };
+  SmallVector<Step> steps;
+  std::vector<Key> keys;
+  func.walk([&](DmaCopyOp dma) {
+    Step st;
+    st.dma = dma;
+    if (auto dstType = dyn_cast<MemRefType>(dma.getDst().getType());
+        dstType && getMemSpace(dstType) == MemSpace::HBM)
+      st.writes = viewRoot(dma.getDst()).getAsOpaquePointer();
+    auto dst = dma.getDst().getDefiningOp<AllocOp>();
+    auto srcType = dyn_cast<MemRefType>(dma.getSrc().getType());
+    // (A blocked GEMM's loads, trnc.no_reuse, are placed by its strategy.)
+    if (!dma->hasAttr("trnc.no_reuse") && dst && srcType &&
+        getMemSpace(srcType) == MemSpace::HBM && getMemSpace(dst.getType()) == MemSpace::SBUF) {
+      Value root = viewRoot(dma.getSrc());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (isReusableHbm(func, root) && succeeded(srcType.getStridesAndOffset(strides, offset)) &&
+          !ShapedType::isDynamic(offset) && !llvm::any_of(strides, ShapedType::isDynamic) &&
+          writtenOnlyBy(dst.getResult(), dma)) {
+        st.key = static_cast<int>(keys.size());
+        keys.emplace_back(root.getAsOpaquePointer(), offset,
+                          std::vector<int64_t>(srcType.getShape().begin(), srcType.getShape().end()),
+                          std::vector<int64_t>(strides.begin(), strides.end()),
+                          srcType.getElementType().getAsOpaquePointer(),
+                          dst.getType().getAsOpaquePointer());
+      }
+    }
+    steps.push_back(std::move(st));
+  });
+  // A write to an HBM tensor (a scratch intermediate, an output) ends the
+  // reuse of what was loaded from it: later loads see the new bytes.
+  auto invalidate = [](auto &map, const void *root, auto onErase) {
+    for (auto it = map.begin(); it != map.end();) {
+      if (std::get<0>(it->first) == root) {
+        onErase(it->second);
+        it = map.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  // Pass 1: which loads are loaded again (so caching them pays).
+  {
+    std::map<Key, size_t> last;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i].writes)
+        invalidate(last, steps[i].writes, [](size_t) {});
+      if (steps[i].key < 0)
+        continue;
+      auto [it, fresh] = last.try_emplace(keys[steps[i].key], i);
+      if (!fresh) {
+        steps[it->second].reloaded = true;
+        it->second = i;
+      }
+    }
+  }
+  // Pass 2: reuse, caching only tiles that are loaded again.
   struct Entry {
     Value tile;
     int64_t bytes;
@@ -180,34 +259,21 @@ static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
   std::map<Key, Entry> cache;
   const int64_t budget = static_cast<int64_t>(target.sbufBytesPerPartition / 3);
   int64_t cached = 0;
-  SmallVector<DmaCopyOp> dmas;
-  func.walk([&](DmaCopyOp dma) { dmas.push_back(dma); });
-  for (DmaCopyOp dma : dmas) {
-    if (dma->hasAttr("trnc.no_reuse"))
-      continue; // a blocked GEMM's loads are placed by its strategy (MatmulBlocking.h)
-    auto dst = dma.getDst().getDefiningOp<AllocOp>();
-    auto srcType = dyn_cast<MemRefType>(dma.getSrc().getType());
-    if (!dst || !srcType || getMemSpace(srcType) != MemSpace::HBM ||
-        getMemSpace(dst.getType()) != MemSpace::SBUF)
+  for (Step &st : steps) {
+    if (st.writes)
+      invalidate(cache, st.writes, [&](const Entry &e) { cached -= e.bytes; });
+    if (st.key < 0)
       continue;
-    Value root = viewRoot(dma.getSrc());
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    if (!isImmutableHbm(func, root) || failed(srcType.getStridesAndOffset(strides, offset)) ||
-        ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic) ||
-        !writtenOnlyBy(dst.getResult(), dma))
-      continue;
-    Key key{root.getAsOpaquePointer(), offset,
-            std::vector<int64_t>(srcType.getShape().begin(), srcType.getShape().end()),
-            std::vector<int64_t>(strides.begin(), strides.end()),
-            srcType.getElementType().getAsOpaquePointer(), dst.getType().getAsOpaquePointer()};
-    auto it = cache.find(key);
+    auto dst = st.dma.getDst().getDefiningOp<AllocOp>();
+    auto it = cache.find(keys[st.key]);
     if (it != cache.end()) {
       dst.getResult().replaceAllUsesWith(it->second.tile);
-      dma->erase();
+      st.dma->erase();
       dst->erase();
       continue;
     }
+    if (!st.reloaded)
+      continue;
     std::optional<trnrt::DType> dt = getDType(dst.getType().getElementType());
     int64_t free = 1;
     for (int64_t d : dst.getType().getShape().drop_front())
@@ -218,7 +284,7 @@ static void reuseLoads(func::FuncOp func, const trnrt::Target &target) {
     // miss).
     if (cached + bytes > budget)
       continue;
-    cache[key] = Entry{dst.getResult(), bytes};
+    cache[keys[st.key]] = Entry{dst.getResult(), bytes};
     cached += bytes;
   }
 }
