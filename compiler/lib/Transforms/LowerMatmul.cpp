@@ -245,19 +245,23 @@ WindowForwarding mlir::trn::lower::analyzeWindowOperands(Operation *funcOp,
       continue;
     llvm::sort(parts, [](auto &a, auto &b) { return a.first.k0 < b.first.k0; });
     int64_t next = 0;
-    Operation *first = nullptr, *last = nullptr;
+    Operation *first = nullptr, *lastCopy = nullptr, *last = nullptr;
     llvm::SmallPtrSet<Value, 4> bases;
     for (auto &[part, copy] : parts) {
       ok &= part.k0 == next && copy->getBlock() == &body;
       next = part.k0 + part.kc;
+      if (!ok)
+        break;
       if (!first || copy->isBeforeInBlock(first))
         first = copy;
+      if (!lastCopy || lastCopy->isBeforeInBlock(copy))
+        lastCopy = copy;
       bases.insert(viewBase(part.src));
     }
     ok &= next == K;
     for (Operation *r : readers) {
       Operation *top = topLevel(r);
-      ok &= top && first && first->isBeforeInBlock(top);
+      ok &= top && lastCopy && lastCopy->isBeforeInBlock(top);
       if (ok && (!last || last->isBeforeInBlock(top)))
         last = top;
     }
