@@ -234,11 +234,9 @@ void TrnFuseRowsPass::runOnFunction(func::FuncOp func) {
       for (unsigned i = 0; i < m.perm.size(); ++i)
         m.shape.push_back(ranges[m.perm[i]]);
       // Other permutations than the last-two swap (a transposed sink, stored
-      // through a PE transpose of the [P, K] tile) are not fused.
-      const int64_t K = m.shape.back();
-      if (!m.rowOrdered() &&
-          (!m.swapped() || K > static_cast<int64_t>(target.numPartitions) ||
-           K > static_cast<int64_t>(target.maxStationaryFree)))
+      // through PE transposes of the [P, K] tile in blocks of <= 128
+      // columns) are not fused.
+      if (!m.rowOrdered() && !m.swapped())
         linked.clear();
     } else {
       sealReadGroups();

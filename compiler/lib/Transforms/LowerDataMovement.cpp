@@ -227,8 +227,9 @@ static LogicalResult lowerTransposeOnPE(TileEmitter &e, Value X, Value Y) {
   return status;
 }
 
-/// [P, K] on-chip tile -> [K, P] (on chip or in HBM): one PE transpose into
-/// PSUM and a copy out (trn-fuse-rows' transposed sinks).
+/// [P, K] on-chip tile -> [K, P] (on chip, K <= partitions, or in HBM, in
+/// blocks of <= 128 columns): PE transposes into PSUM and copies out
+/// (trn-fuse-rows' transposed sinks).
 static LogicalResult lowerTileTranspose(TileEmitter &e, linalg::TransposeOp op) {
   Value X = op.getInput(), Y = op.getInit();
   Value x = TileEmitter::onChipRoot(X), y = TileEmitter::onChipRoot(Y);
@@ -239,22 +240,28 @@ static LogicalResult lowerTileTranspose(TileEmitter &e, linalg::TransposeOp op) 
     return op->emitOpError("transposes of on-chip tiles must swap the two dims of a whole "
                            "f32/bf16 [P, K] tile");
   const int64_t P = xt.getDimSize(0), K = xt.getDimSize(1);
-  if (P > static_cast<int64_t>(e.target.maxStationaryFree) ||
-      K > static_cast<int64_t>(e.target.numPartitions))
+  const int64_t step = e.target.numPartitions;
+  if (P > static_cast<int64_t>(e.target.maxStationaryFree) || (y && K > step))
     return op->emitOpError("on-chip transpose of a [")
            << P << ", " << K << "] tile exceeds the PE transpose limits of " << e.target.name;
-  Value ps = e.alloc({K, P}, e.f32(), MemSpace::PSUM);
-  e.transpose(x, ps);
   if (y) {
+    Value ps = e.alloc({K, P}, e.f32(), MemSpace::PSUM);
+    e.transpose(x, ps);
     e.tensorCopy(ps, y);
     return success();
   }
-  Value out = e.alloc({K, P}, elem);
-  e.tensorCopy(ps, out);
-  FailureOr<Value> view = e.hbmAccess(Y, {{0, 0, K}, {1, 0, P}});
-  if (failed(view))
-    return failure();
-  e.dma(out, *view);
+  // To HBM: blocks of <= 128 columns, each stored as rows of P elements.
+  for (int64_t k0 = 0; k0 < K; k0 += step) {
+    const int64_t kc = std::min(step, K - k0);
+    Value ps = e.alloc({kc, P}, e.f32(), MemSpace::PSUM);
+    e.transpose(e.sliceTile(x, 0, P, k0, kc), ps);
+    Value out = e.alloc({kc, P}, elem);
+    e.tensorCopy(ps, out);
+    FailureOr<Value> view = e.hbmAccess(Y, {{0, k0, kc}, {1, 0, P}});
+    if (failed(view))
+      return failure();
+    e.dma(out, *view);
+  }
   return success();
 }
 

@@ -17,13 +17,16 @@ module attributes {trn.target = #trn.target<"trn2">} {
 
 // -----
 
-// A transposed on-chip tile needs K <= 128 partitions after the PE transpose.
+// A transposed on-chip tile kept on chip needs K <= 128 partitions (to HBM
+// it is transposed in blocks of 128 columns).
 module attributes {trn.target = #trn.target<"trn2">} {
-  func.func @transpose_too_wide(%y: memref<200x4xf32, #trn.mem<hbm>>) {
+  func.func @transpose_too_wide(%y: memref<4x200xf32, #trn.mem<hbm>>) {
     %a = trn.alloc() : memref<4x200xf32, #trn.mem<sbuf>>
     %x = memref.reinterpret_cast %a to offset: [0], sizes: [4, 200], strides: [200, 1] : memref<4x200xf32, #trn.mem<sbuf>> to memref<4x200xf32, strided<[200, 1]>, #trn.mem<sbuf>>
+    %b = trn.alloc() : memref<100x8xf32, #trn.mem<sbuf>>
+    %t = memref.reinterpret_cast %b to offset: [0], sizes: [200, 4], strides: [4, 1] : memref<100x8xf32, #trn.mem<sbuf>> to memref<200x4xf32, strided<[4, 1]>, #trn.mem<sbuf>>
     // expected-error @+1 {{on-chip transpose of a [4, 200] tile exceeds the PE transpose limits of trn2}}
-    linalg.transpose ins(%x : memref<4x200xf32, strided<[200, 1]>, #trn.mem<sbuf>>) outs(%y : memref<200x4xf32, #trn.mem<hbm>>) permutation = [1, 0]
+    linalg.transpose ins(%x : memref<4x200xf32, strided<[200, 1]>, #trn.mem<sbuf>>) outs(%t : memref<200x4xf32, strided<[4, 1]>, #trn.mem<sbuf>>) permutation = [1, 0]
     return
   }
 }
