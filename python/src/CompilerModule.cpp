@@ -16,6 +16,8 @@
 #include "trn/runtime/Target.h"
 #include "trn/runtime/Trnx.h"
 
+#include "QuantTools.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -68,8 +70,16 @@ struct Result {
   std::string payload; // trnx bytes, IR text, or diagnostics
 };
 
+/// The driver's options that the Python API exposes (trnc --quant-weights,
+/// --calibrate, --trn-tiling; docs/python.md).
+struct Options {
+  std::string quantWeights = "per-channel";
+  std::vector<std::string> calibrate; // .npy paths, program input order
+  std::string tiling = "auto";
+};
+
 Result compile(const std::string &text, const std::string &target, const std::string &quant,
-               const std::string &emit) {
+               const std::string &emit, const Options &opts) {
   static std::once_flag once;
   std::call_once(once, [] { trn::registerTrnPasses(); });
   Result r;
@@ -85,6 +95,16 @@ Result compile(const std::string &text, const std::string &target, const std::st
     for (const std::string &n : trnrt::Target::names())
       names += (names.empty() ? "" : ", ") + n;
     r.payload = "error: target='" + target + "': unknown target; targets: " + names + "\n";
+    return r;
+  }
+  if (opts.quantWeights != "per-channel" && opts.quantWeights != "per-tensor") {
+    r.payload = "error: quant_weights='" + opts.quantWeights +
+                "': expected 'per-channel' or 'per-tensor'\n";
+    return r;
+  }
+  if (!opts.calibrate.empty() && quant != "fp8-e4m3" && quant != "fp8-e5m2") {
+    r.payload = "error: calibration needs quant='fp8-e4m3' or 'fp8-e5m2' (the modes with "
+                "activation scales)\n";
     return r;
   }
   if (!emit.empty() && emit != "program" && !trn::getTrnStageIndex(emit)) {
@@ -118,6 +138,9 @@ Result compile(const std::string &text, const std::string &target, const std::st
     return fail();
   if (failed(trn::applyTargetOption(*module, target, "target")))
     return fail();
+  // Read by trn-tile (MatmulBlocking.h), which rejects malformed tile counts.
+  if (opts.tiling != "auto")
+    (*module)->setAttr("trnc.matmul_tiling", StringAttr::get(&context, opts.tiling));
   if (emit == "input") {
     llvm::raw_string_ostream os(r.payload);
     (*module)->print(os);
@@ -130,6 +153,25 @@ Result compile(const std::string &text, const std::string &target, const std::st
   options.deviceOnly = trn::containsDeviceInstructions(*module);
   if (!emit.empty() && emit != "program")
     options.stopAfter = emit;
+  if (quant != "none" && !options.deviceOnly) {
+    options.quantOptions = "weight-scales=" + opts.quantWeights;
+    if (!opts.calibrate.empty()) {
+      // Calibration prints its errors; collect them as the diagnostics.
+      static std::mutex calibrationMutex;
+      std::lock_guard<std::mutex> lock(calibrationMutex);
+      std::string calibrationErrors;
+      llvm::raw_string_ostream errs(calibrationErrors);
+      trnc::setErrorStream(&errs);
+      bool ok = trnc::calibrate(*module, options, opts.calibrate, options.quantOptions);
+      trnc::setErrorStream(nullptr);
+      if (!ok) {
+        r.payload = calibrationErrors.empty() ? diags : calibrationErrors;
+        if (r.payload.empty())
+          r.payload = "error: calibration failed\n";
+        return r;
+      }
+    }
+  }
   PassManager pm(&context);
   std::string pipelineError;
   if (failed(trn::buildTrnPipeline(pm, options, &pipelineError))) {
@@ -164,18 +206,24 @@ PYBIND11_MODULE(_compiler, m) {
   m.def(
       "compile",
       [](const std::string &text, const std::string &target, const std::string &quant,
-         const std::string &emit) {
+         const std::string &emit, const std::string &quantWeights,
+         const std::vector<std::string> &calibrate, const std::string &tiling) {
+        Options opts;
+        opts.quantWeights = quantWeights;
+        opts.calibrate = calibrate;
+        opts.tiling = tiling;
         Result r;
         {
           py::gil_scoped_release release;
-          r = compile(text, target, quant, emit);
+          r = compile(text, target, quant, emit, opts);
         }
         if (r.ok && (emit.empty()))
           return py::make_tuple(true, py::bytes(r.payload));
         return py::make_tuple(r.ok, py::str(r.payload));
       },
       py::arg("text"), py::arg("target") = "trn2", py::arg("quant") = "none",
-      py::arg("emit") = "",
+      py::arg("emit") = "", py::arg("quant_weights") = "per-channel",
+      py::arg("calibrate") = std::vector<std::string>(), py::arg("tiling") = "auto",
       "Returns (True, trnx_bytes) / (True, text) for emit, or (False, diagnostics).");
   m.def("stages", [] {
     std::vector<std::string> s;

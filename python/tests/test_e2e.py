@@ -259,3 +259,59 @@ def test_model_quantized(name, mode, target):
     out = rep["outputs"][0]
     assert abs(out["rel_l2_error"] - err) <= 1e-3 * err + 1e-6
     assert out["max_abs_error"] > 0 and 0 < out["sqnr_db"] < 200
+
+
+# -- compile options ------------------------------------------------------------------------------
+def test_calibrated_fp8_scales():
+    # calibrate=True: activation scales fixed at compile time from the example inputs (static),
+    # so the program has no on-device amax reductions; accuracy stays within the same budget.
+    m, xs, ref64, _ = reference("mlp")
+    dyn = trnc.compile(m, xs, target="trn2", quant="fp8-e4m3")
+    cal = trnc.compile(m, xs, target="trn2", quant="fp8-e4m3", calibrate=True)
+    assert "tensor_reduce" in dyn.asm() and "tensor_reduce" not in cal.asm()
+    err = rel_frobenius(cal(*xs), ref64[0])
+    hi, lo = quant_error_bound("fp8-e4m3", models.QUANT_DEPTH["mlp"]), quant_floor("fp8-e4m3")
+    assert lo <= err <= hi
+    # Calibrating on other inputs is allowed too (a tuple in program input order).
+    other = trnc.compile(m, xs, target="trn2", quant="fp8-e4m3", calibrate=(2 * xs[0],))
+    assert other.asm() != cal.asm()
+
+
+def test_per_tensor_weights_and_tiling_options():
+    m, xs, ref64, _ = reference("mlp")
+    pc = trnc.compile(m, xs, target="trn2", quant="fp8-e4m3")
+    pt = trnc.compile(m, xs, target="trn2", quant="fp8-e4m3", quant_weights="per-tensor")
+    assert pc.asm() != pt.asm()
+    assert rel_frobenius(pt(*xs), ref64[0]) <= quant_error_bound("fp8-e4m3",
+                                                                 models.QUANT_DEPTH["mlp"])
+    # GEMM blocking of a standalone 256x1024x256 matmul (docs/scheduling.md): naive (per-K-step
+    # loads) vs the cost model's choice; both within the f32 bound K u sum|a b| of the float64
+    # product.
+    a, b = torch.randn(256, 256), torch.randn(256, 1024)
+    text = """func.func @mm(%a: tensor<256x256xf32>, %b: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x1024xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  %c = linalg.matmul ins(%a, %b : tensor<256x256xf32>, tensor<256x1024xf32>) outs(%f : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  return %c : tensor<256x1024xf32>
+}"""
+    ref = a.double() @ b.double()
+    bound = 256 * 2.0 ** -24 * (a.double().abs() @ b.double().abs())
+    naive = trnc.compile_mlir(text, target="trn2", tiling="naive")
+    auto = trnc.compile_mlir(text, target="trn2")
+    assert naive.asm() != auto.asm()
+    for cm in (naive, auto):
+        assert bool(((cm(a, b).double() - ref).abs() <= bound).all())
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"quant": "none", "calibrate": True}, "calibration needs quant='fp8-e4m3' or 'fp8-e5m2'"),
+    ({"quant": "fp8-e4m3", "quant_weights": "per-row"},
+     "quant_weights='per-row': expected 'per-channel' or 'per-tensor'"),
+    ({"tiling": "diagonal"}, "diagonal"),
+])
+def test_compile_option_errors(kwargs, message):
+    m, xs = models.mlp()
+    with pytest.raises(trnc.CompileError) as e:
+        trnc.compile(m, xs, target="trn2", **kwargs)
+    assert message in str(e.value)

@@ -32,17 +32,34 @@ def _compiler_binary():
     return shutil.which("trnc")
 
 
-def _compile_to_bytes(text: str, target: str, quant: str) -> bytes:
+def _compile_to_bytes(text: str, target: str, quant: str, quant_weights: str = "per-channel",
+                      calibration=None, tiling: str = "auto") -> bytes:
     """MLIR text -> .trnx bytes with the in-process compiler (trnc._compiler), or the `trnc`
-    driver binary when the extension was built without the compiler libraries."""
+    driver binary when the extension was built without the compiler libraries.
+    `calibration`: example inputs (numpy/torch, program input order) to calibrate FP8 activation
+    scales on, or None."""
     if target not in TARGETS:
         raise CompileError(f"error: target={target!r}: unknown target; targets: {', '.join(TARGETS)}")
+    with tempfile.TemporaryDirectory(prefix="trnc-") as d:
+        calib = []
+        if calibration is not None:
+            for i, x in enumerate(calibration):
+                path = os.path.join(d, f"calibration{i}.npy")
+                np.save(path, np.ascontiguousarray(x.detach().cpu().numpy() if _is_torch(x)
+                                                   else np.asarray(x), dtype=np.float32))
+                calib.append(path)
+            if not calib:
+                raise CompileError("error: calibration needs at least one example input")
+        return _compile_files(text, target, quant, quant_weights, calib, tiling, d)
+
+
+def _compile_files(text, target, quant, quant_weights, calib, tiling, d):
     try:
         from . import _compiler
     except ImportError:
         _compiler = None
     if _compiler is not None:
-        ok, payload = _compiler.compile(text, target, quant, "")
+        ok, payload = _compiler.compile(text, target, quant, "", quant_weights, calib, tiling)
         if not ok:
             raise CompileError(payload.rstrip("\n"))
         return payload
@@ -50,16 +67,18 @@ def _compile_to_bytes(text: str, target: str, quant: str) -> bytes:
     if not exe:
         raise TrncError("no trnc compiler available: neither trnc._compiler nor the trnc binary was found "
                         "(build the project, or set TRNC_BIN)")
-    with tempfile.TemporaryDirectory(prefix="trnc-") as d:
-        src, out = os.path.join(d, "input.mlir"), os.path.join(d, "out.trnx")
-        with open(src, "w") as f:
-            f.write(text)
-        p = subprocess.run([exe, src, "-o", out, f"--target={target}", f"--quant={quant}"],
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            raise CompileError(p.stderr.strip() or f"trnc exited with status {p.returncode}")
-        with open(out, "rb") as f:
-            return f.read()
+    src, out = os.path.join(d, "input.mlir"), os.path.join(d, "out.trnx")
+    with open(src, "w") as f:
+        f.write(text)
+    cmd = [exe, src, "-o", out, f"--target={target}", f"--quant={quant}",
+           f"--quant-weights={quant_weights}", f"--trn-tiling={tiling}"]
+    if calib:
+        cmd.append("--calibrate=" + ",".join(calib))
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise CompileError(p.stderr.strip() or f"trnc exited with status {p.returncode}")
+    with open(out, "rb") as f:
+        return f.read()
 
 
 def _is_torch(x):
@@ -183,9 +202,17 @@ class CompiledModule:
         return f"<trnc.CompiledModule target={self.target} quant={self.quant} ({ins}) -> ({outs})>"
 
 
-def compile_mlir(text: str, *, target: str = "trn2", quant: str = "none") -> CompiledModule:
-    """Compiles linalg-on-tensors MLIR (docs/pipeline.md stage 1) to a program."""
-    data = _compile_to_bytes(text, target, quant)
+def compile_mlir(text: str, *, target: str = "trn2", quant: str = "none",
+                 quant_weights: str = "per-channel", calibration=None,
+                 tiling: str = "auto") -> CompiledModule:
+    """Compiles linalg-on-tensors MLIR (docs/pipeline.md stage 1) to a program.
+
+    quant_weights: "per-channel" (default) or "per-tensor" weight scales (quantized modes);
+    calibration: example inputs (program input order) on which FP8 activation scales are
+    calibrated at compile time instead of computed on the device (fp8-e4m3/fp8-e5m2 only);
+    tiling: GEMM blocking, "auto" (cost model) or tile/naive/hoist/block-mn/block-mnk[:MxNxK]
+    (docs/scheduling.md)."""
+    data = _compile_to_bytes(text, target, quant, quant_weights, calibration, tiling)
     rt = _runtime()
     try:
         program = rt.Program.from_bytes(data)
@@ -201,11 +228,23 @@ def import_model(module, example_inputs):
     return import_module(module, example_inputs)
 
 
-def compile(module, example_inputs, *, target: str = "trn2", quant: str = "none") -> CompiledModule:
+def compile(module, example_inputs, *, target: str = "trn2", quant: str = "none",
+            quant_weights: str = "per-channel", calibrate=False,
+            tiling: str = "auto") -> CompiledModule:
     """Traces ``module`` with ``example_inputs`` (make_fx at the ATen level), imports it to linalg
-    and compiles it.  Raises UnsupportedOperatorError (before compiling) or CompileError."""
+    and compiles it.  Raises UnsupportedOperatorError (before compiling) or CompileError.
+
+    calibrate: False (FP8 activation scales computed on the device), True (calibrated at compile
+    time on ``example_inputs``) or a tuple of inputs to calibrate on; quant_weights and tiling as
+    in compile_mlir."""
     imported = import_model(module, example_inputs)
-    cm = compile_mlir(imported.mlir, target=target, quant=quant)
+    calibration = None
+    if calibrate is True:
+        calibration = (example_inputs,) if _is_torch(example_inputs) else tuple(example_inputs)
+    elif calibrate is not False and calibrate is not None:
+        calibration = (calibrate,) if _is_torch(calibrate) else tuple(calibrate)
+    cm = compile_mlir(imported.mlir, target=target, quant=quant, quant_weights=quant_weights,
+                      calibration=calibration, tiling=tiling)
     cm._imported = imported
     if quant != "none":
         cm.quantization_report = _quantization_report(cm, module, example_inputs)

@@ -26,7 +26,11 @@ using namespace mlir;
 
 namespace {
 
-void error(const llvm::Twine &msg) { llvm::errs() << "error: " << msg << "\n"; }
+llvm::raw_ostream *gErrors = nullptr; // setErrorStream; null: stderr
+
+void error(const llvm::Twine &msg) {
+  (gErrors ? *gErrors : llvm::errs()) << "error: " << msg << "\n";
+}
 
 /// A variant of `module` compiled with the given trn-quantize options.
 struct Variant {
@@ -117,6 +121,8 @@ std::vector<std::string> trnc::splitList(const std::string &list) {
     out.push_back(p.trim().str());
   return out;
 }
+
+void trnc::setErrorStream(llvm::raw_ostream *os) { gErrors = os; }
 
 bool trnc::calibrate(ModuleOp module, const trn::PipelineOptions &options,
                      const std::vector<std::string> &inputs, std::string &quantOptions) {

@@ -19,6 +19,10 @@
 
 namespace trnc {
 
+/// Where calibrate/quantReport print their errors (null: stderr); the
+/// Python API collects them. Not thread-safe: callers serialise.
+void setErrorStream(llvm::raw_ostream *os);
+
 /// Splits "a.npy,b.npy" into paths.
 std::vector<std::string> splitList(const std::string &list);
 
