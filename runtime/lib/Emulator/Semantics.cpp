@@ -344,34 +344,45 @@ std::optional<std::string> Executor::dmaCopy(const DmaCopy &op) {
 namespace {
 /// C[M, N] = A[K, M]^T B[K, N] + beta * C, row-major. OpenBLAS hardly threads
 /// GEMMs of one matmul instruction's size (128 x 512 x 128), so large ones
-/// are split into two column halves. Whether to split depends on the shape
-/// only (OpenBLAS may pick a different kernel for a half, so the split is part
-/// of the numerics and must not depend on the machine or the load); whether
-/// the halves run concurrently is decided per call: not when every parallel
-/// executor thread is busy already (they would only contend for the cores).
+/// are split into two column halves, and those with few columns (N = 49 in
+/// resnet18's 7 x 7 layers) into two row halves. Whether to split depends on
+/// the shape only (OpenBLAS may pick a different kernel or blocking for a
+/// half, so the split is part of the numerics and must not depend on the
+/// machine or the load); whether the halves run concurrently is decided per
+/// call: not when every parallel executor thread is busy already (they would
+/// only contend for the cores).
 void sgemmTN(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
              float *C, int ldc) {
   constexpr double kSplitFlops = 4.0e6;
-  if (N >= 64 && 2.0 * M * N * K >= kSplitFlops) {
-    const int half = ((N / 2) + 15) & ~15; // keep the split on 64-byte boundaries
-    auto first = [&] {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, half, K, 1.0f, A, lda, B, ldb, beta,
-                  C, ldc);
-    };
-    auto second = [&] {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N - half, K, 1.0f, A, lda, B + half,
-                  ldb, beta, C + half, ldc);
-    };
+  // Row halves each pack all of B again, which a narrow B keeps cheap; below
+  // ~1 MFLOP (~10 us) the hand-off to the other core costs more than it saves.
+  constexpr double kRowSplitFlops = 1.0e6;
+  auto gemm = [&](int m, int n, const float *a, const float *b, float *c) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, K, 1.0f, a, lda, b, ldb, beta, c,
+                ldc);
+  };
+  auto both = [](auto &&first, auto &&second) {
     if (tbb::this_task_arena::max_concurrency() > 1 && executorHasIdleThread()) {
       tbb::parallel_invoke(first, second);
     } else {
       first();
       second();
     }
+  };
+  const double flops = 2.0 * M * N * K;
+  if (N >= 64 && flops >= kSplitFlops) {
+    const int half = ((N / 2) + 15) & ~15; // keep the split on 64-byte boundaries
+    both([&] { gemm(M, half, A, B, C); },
+         [&] { gemm(M, N - half, A, B + half, C + half); });
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-              ldc);
+  if (N < 64 && M >= 64 && flops >= kRowSplitFlops) {
+    const int half = ((M / 2) + 15) & ~15; // A's columns: 64-byte boundaries too
+    both([&] { gemm(half, N, A, B, C); },
+         [&] { gemm(M - half, N, A + half, B, C + static_cast<size_t>(half) * ldc); });
+    return;
+  }
+  gemm(M, N, A, B, C);
 }
 } // namespace
 
