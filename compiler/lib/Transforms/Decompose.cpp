@@ -11,7 +11,10 @@
 //   * named element-wise ops and element-wise arith/math on tensors ->
 //     linalg.generic;
 //   * generic reductions -> element-wise generic + linalg.reduce with a
-//     plain add/mul/max/min combiner; generic contractions -> matmul.
+//     plain add/mul/max/min combiner; generic contractions -> matmul;
+//   * batch-1 image element-wise ops fed by a conv -> 2-D generics on the
+//     conv's [C, H*W] form (the reshapes between fold), so that trn-tile
+//     fuses bias, residual add and ReLU into the conv's eviction.
 // Rewrites preserve the accumulate-into-init semantics of the originals.
 // Ops the pass cannot bring to the stage-2 set are reported, never crashed
 // on; the pass then fails.
@@ -1089,6 +1092,146 @@ static void dropUnitDimsOfReductions(Operation *root) {
   }
 }
 
+/// `x` [C, H*W] when the image value `v` [1, C, H, W] is a reshape of it:
+/// `expand_shape(x) [[0, 1], [2, 3]]` (a flattened image op's result), or a
+/// convolution's output `insert_slice(expand_shape(x) [[0], [1, 2]])` that
+/// overwrites all of its destination (one image, one group), whose
+/// destination's values are therefore dead. Null otherwise.
+static Value flatImageSource(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() != 4 || !type.hasStaticShape() || type.getDimSize(0) != 1)
+    return {};
+  using Groups = SmallVector<ReassociationIndices>;
+  if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>()) {
+    if (e.getSrcType().getRank() == 2 &&
+        e.getReassociationIndices() == Groups{{0, 1}, {2, 3}})
+      return e.getSrc();
+    return {};
+  }
+  auto ins = v.getDefiningOp<tensor::InsertSliceOp>();
+  if (!ins || !ins.hasUnitStride() || ins.getStaticSizes() != type.getShape() ||
+      !llvm::all_of(ins.getStaticOffsets(), [](int64_t o) { return o == 0; }))
+    return {};
+  auto e = ins.getSource().getDefiningOp<tensor::ExpandShapeOp>();
+  if (!e || e.getSrcType().getRank() != 2 || e.getResultType().getRank() != 3 ||
+      e.getReassociationIndices() != Groups{{0}, {1, 2}})
+    return {};
+  return e.getSrc();
+}
+
+/// Whether `g` is a batch-1 image element-wise generic that can run on
+/// [C, H*W]: rank 4, loop ranges [1, C, H, W], all parallel, one result
+/// with the identity map, no linalg.index, and every input either a whole
+/// image (identity map, not a strided window slice), a per-channel vector
+/// (`(n, c, h, w) -> (c)`) or a rank-0 scalar.
+static bool isFlattenableImageOp(linalg::GenericOp g) {
+  if (!g.hasPureTensorSemantics() || g.getNumLoops() != 4 || g.getNumResults() != 1 ||
+      g.getNumReductionLoops() != 0 || !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return false;
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  if (ranges[0] != 1 || ShapedType::isDynamicShape(ranges))
+    return false;
+  if (!g.getBody()->getOps<linalg::IndexOp>().empty())
+    return false;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    AffineMap m = g.getMatchingIndexingMap(in);
+    if (m.isIdentity()) {
+      if (in->get().getDefiningOp<tensor::ExtractSliceOp>())
+        return false; // a pooling/depthwise window: keeps its strided form
+      continue;
+    }
+    if (m.getNumResults() == 0)
+      continue;
+    if (m.getNumResults() == 1 && m.getResult(0) == getAffineDimExpr(1, g.getContext()))
+      continue;
+    return false;
+  }
+  return true;
+}
+
+/// Batch-1 image element-wise generics that read a convolution's result (or
+/// the result of another such generic) run on the conv's own [C, H*W] form:
+/// the conv's tap chain produces C[F, OH*OW], and its folded-BN bias, the
+/// residual add and the ReLU after it become 2-D generics (`(c) ` vectors
+/// read through `(d0, d1) -> (d0)`) between reshapes, with the reshape chain
+/// `collapse(insert_slice(expand(x)))` folded to `x`. trn-tile then fuses
+/// them into the tap chain's eviction (same [F, N] tiles, F on partitions)
+/// instead of tiling rank-4 generics with H on partitions (W-element DMA
+/// rows) and an HBM round trip per op. Image ops not fed by a conv (pooling,
+/// depthwise chains and their epilogues) keep their rank-4 form.
+static void flattenImageElementwise(Operation *root) {
+  SmallVector<linalg::GenericOp> ops;
+  root->walk([&](linalg::GenericOp g) {
+    if (isFlattenableImageOp(g))
+      ops.push_back(g);
+  });
+  IRRewriter rewriter(root->getContext());
+  using Groups = SmallVector<ReassociationIndices>;
+  const Groups groups{{0, 1}, {2, 3}};
+  for (linalg::GenericOp g : ops) {
+    bool fed = llvm::any_of(g.getDpsInputOperands(), [&](OpOperand *in) {
+      return g.getMatchingIndexingMap(in).isIdentity() && flatImageSource(in->get());
+    });
+    if (!fed)
+      continue;
+    rewriter.setInsertionPoint(g);
+    Location loc = g.getLoc();
+    MLIRContext *ctx = g.getContext();
+    auto flat = [&](Value v) -> Value {
+      if (Value x = flatImageSource(v))
+        return x;
+      if (auto empty = v.getDefiningOp<tensor::EmptyOp>()) {
+        auto t = cast<RankedTensorType>(v.getType());
+        return tensor::EmptyOp::create(rewriter, loc,
+                                       {t.getDimSize(1), t.getDimSize(2) * t.getDimSize(3)},
+                                       t.getElementType());
+      }
+      return tensor::CollapseShapeOp::create(rewriter, loc, v, groups);
+    };
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    SmallVector<Value> ins;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap m = g.getMatchingIndexingMap(in);
+      if (m.isIdentity()) {
+        ins.push_back(flat(in->get()));
+        maps.push_back(id);
+      } else if (m.getNumResults() == 0) {
+        ins.push_back(in->get());
+        maps.push_back(AffineMap::get(2, 0, {}, ctx));
+      } else {
+        ins.push_back(in->get());
+        maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx));
+      }
+    }
+    Value init = flat(g.getDpsInitOperand(0)->get());
+    maps.push_back(id);
+    SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+    auto flatOp = linalg::GenericOp::create(rewriter, loc, TypeRange{init.getType()}, ins,
+                                            ValueRange{init}, maps, iters);
+    flatOp->setDiscardableAttrs(g->getDiscardableAttrDictionary());
+    rewriter.inlineRegionBefore(g.getRegion(), flatOp.getRegion(), flatOp.getRegion().end());
+    Value back = tensor::ExpandShapeOp::create(rewriter, loc, g.getResultTypes()[0],
+                                               flatOp.getResult(0), groups);
+    rewriter.replaceOp(g, back);
+  }
+  // The reshapes (and a conv output's insert_slice) that were only read by
+  // the rewritten ops are dead now; the conv's fill then only feeds its
+  // first tap's accumulator view.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    root->walk([&](Operation *op) {
+      if (isa<tensor::InsertSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+              tensor::EmptyOp>(op) &&
+          op->use_empty()) {
+        rewriter.eraseOp(op);
+        changed = true;
+      }
+    });
+  }
+}
+
 struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
   using Base::Base;
 
@@ -1112,6 +1255,7 @@ struct TrnDecomposePass : trn::impl::TrnDecomposePassBase<TrnDecomposePass> {
       root->emitError() << "trn-decompose: unit-dim folding did not converge";
       return signalPassFailure();
     }
+    flattenImageElementwise(root);
 
     bool ok = true;
     root->walk([&](Operation *op) {

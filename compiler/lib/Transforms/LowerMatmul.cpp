@@ -49,6 +49,19 @@ static Value viewBase(Value v) {
   return v;
 }
 
+/// Whether `v` views its buffer through a reshape (a DMA side must be a
+/// subview chain of the buffer or a reinterpret_cast of it).
+static bool viewsThroughReshape(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
+      return true;
+    if (!isa<memref::SubViewOp, memref::CastOp>(def))
+      return false;
+    v = def->getOperand(0);
+  }
+  return false;
+}
+
 /// Whether the column offset `ofr` of a moving tile is a multiple of `row`:
 /// a constant, or the induction variable of a loop whose bounds and step are.
 static bool wholeRows(OpFoldResult ofr, int64_t row) {
@@ -365,6 +378,13 @@ static Value stageWindowTile(TileEmitter &e, Value R, ArrayRef<WindowPart> parts
       }
       push(OW, sw);
       src = e.hbmView(src, 0, vs, vt);
+    } else if (viewsThroughReshape(src)) {
+      // A window of a reshaped buffer (a flattened image op's [C, H*W]
+      // result read as NCHW): the same walk on the base buffer.
+      int64_t off;
+      SmallVector<int64_t> st;
+      windowLayout(src, off, st);
+      src = e.hbmView(src, 0, {d.cc, rows, OW}, st);
     }
     e.dma(src, e.sliceTile(tile, d.pStart, d.pCount, 0, N));
   }

@@ -460,9 +460,18 @@ static void dropOverwrittenFill(linalg::FillOp fill, const llvm::DenseSet<Operat
         insert = i;
     }
     if (!insert) {
-      if (cur == fill->getResult(0))
+      if (cur != fill->getResult(0))
+        break; // the final value: any uses
+      // No insert_slice: the conv's result left through a reshape of the
+      // eviction (trn-decompose folds one image's full-size insert_slice),
+      // so F is dead when its only use is a view that an eviction fully
+      // overwrites.
+      if (uses != 1 || !slice || !onlyEvictionDest(slice.getResult(), evictions) ||
+          !slice.hasUnitStride() || ShapedType::isDynamicShape(slice.getStaticSizes()))
         return;
-      break; // the final value: any uses
+      boxes.push_back({llvm::to_vector(slice.getStaticOffsets()),
+                       llvm::to_vector(slice.getStaticSizes())});
+      break;
     }
     if (uses != 2)
       return; // the fill's value (or a partly written state) is read elsewhere
