@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace trnrt;
@@ -435,6 +436,79 @@ TEST(EmulatorSemantics, TensorTensorEveryAluOpWithSpecialValues) {
       EXPECT_TRUE(sameFloat(y[i], refAlu(op, kA[i], kB[i])))
           << aluOpName(op) << "(" << kA[i] << ", " << kB[i] << ")";
   }
+}
+
+/// Max and min (computed with integer selects so that they vectorise) give
+/// exactly the bits of the IEEE 754-2019 maximum/minimum reference: signed
+/// zeros, infinities, subnormals, NaN payloads (a's if NaN, else b's, quieted),
+/// on the in-place row
+/// path and on the gathered (strided) path.
+TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
+  auto quietNaN = [](float a, float b) { // a's payload if a is NaN, else b's; quiet
+    uint32_t u;
+    std::memcpy(&u, std::isnan(a) ? &a : &b, 4);
+    u |= 0x00400000u;
+    float r;
+    std::memcpy(&r, &u, 4);
+    return r;
+  };
+  auto refMax = [&](float a, float b) {
+    if (std::isnan(a) || std::isnan(b))
+      return quietNaN(a, b);
+    return a > b ? a : (b > a ? b : (std::signbit(a) ? b : a));
+  };
+  auto refMin = [&](float a, float b) {
+    if (std::isnan(a) || std::isnan(b))
+      return quietNaN(a, b);
+    return a < b ? a : (b < a ? b : (std::signbit(a) ? a : b));
+  };
+  const std::vector<uint32_t> special = {
+      0x00000000u, 0x80000000u, 0x3f800000u, 0xbf800000u, 0x7f800000u, 0xff800000u,
+      0x7fc00000u, 0xffc00123u, 0x7fa00001u, 0x00000001u, 0x80000001u, 0x7f7fffffu,
+      0xff7fffffu, 0x3f800001u, 0x007fffffu, 0xc0490fdbu};
+  const uint32_t n = static_cast<uint32_t>(special.size());
+  std::vector<float> a(size_t(n) * n), b(a.size());
+  for (uint32_t i = 0; i < n; ++i)
+    for (uint32_t j = 0; j < n; ++j) {
+      std::memcpy(&a[i * n + j], &special[i], 4);
+      std::memcpy(&b[i * n + j], &special[j], 4);
+    }
+  auto bits = [](float x) {
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    return u;
+  };
+  for (AluOp op : {AluOp::Max, AluOp::Min})
+    for (bool gathered : {false, true}) {
+      // n partitions of n pairs; strided: in0 every other element of 2n.
+      std::vector<float> a2 = a;
+      if (gathered) {
+        a2.assign(size_t(n) * 2 * n, 0.0f);
+        for (size_t k = 0; k < a.size(); ++k)
+          a2[(k / n) * 2 * n + (k % n) * 2] = a[k];
+      }
+      Harness h;
+      h.load(DType::F32, MemSpace::SBUF, 0, 0, n, gathered ? 2 * n : n, a2);
+      h.load(DType::F32, MemSpace::SBUF, 1024, 0, n, n, b);
+      for (size_t t = 0; t < h.inputs.size(); ++t) // exact bits (NaN payloads)
+        std::memcpy(h.inputs[t].data.data(), t ? b.data() : a2.data(), h.inputs[t].data.size());
+      AccessPattern in0 = gathered ? strided(MemSpace::SBUF, DType::F32, 0, 0, n, {n}, {2})
+                                   : sb(DType::F32, 0, 0, n, {n});
+      h.op(kQueueDVE, TensorTensor{sb(DType::F32, 2048, 0, n, {n}), in0,
+                                   sb(DType::F32, 1024, 0, n, {n}), op});
+      const size_t o = h.store(DType::F32, MemSpace::SBUF, 2048, 0, n, n);
+      auto r = h.run(false);
+      ASSERT_TRUE(r) << r.error().message;
+      std::vector<float> y(a.size());
+      ASSERT_EQ(r->outputs[o].data.size(), y.size() * 4);
+      std::memcpy(y.data(), r->outputs[o].data.data(), y.size() * 4);
+      for (size_t k = 0; k < a.size(); ++k) {
+        const float want = op == AluOp::Max ? refMax(a[k], b[k]) : refMin(a[k], b[k]);
+        EXPECT_EQ(bits(y[k]), bits(want))
+            << aluOpName(op) << (gathered ? " gathered" : "") << " of 0x" << std::hex
+            << bits(a[k]) << ", 0x" << bits(b[k]);
+      }
+    }
 }
 
 TEST(EmulatorSemantics, TensorScalarReverseBypassAndPerPartitionColumn) {

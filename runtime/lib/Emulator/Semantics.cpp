@@ -33,16 +33,41 @@ namespace {
       return _e;                                                                                   \
   } while (0)
 
-inline float maxProp(float a, float b) {
-  if (std::isnan(a) || std::isnan(b))
-    return a + b; // NaN propagates (IEEE 754-2019 maximum)
-  return a > b ? a : (b > a ? b : (std::signbit(a) ? b : a)); // max(-0, +0) = +0
+// Max/min in integer selects only, so that element loops vectorise (GCC
+// keeps branches for float compares under -ftrapping-math, and maxpool's max
+// over random data mispredicts them). A NaN operand gives a quiet NaN, a's
+// payload if a is NaN, else b's (what x86 computes for a + b; spelled out
+// since compilers may commute a + b); otherwise the larger/smaller value,
+// with max(-0, +0) = +0 and min(-0, +0) = -0 (IEEE 754-2019 maximum/minimum).
+inline uint32_t floatBits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return u;
 }
-inline float minProp(float a, float b) {
-  if (std::isnan(a) || std::isnan(b))
-    return a + b;
-  return a < b ? a : (b < a ? b : (std::signbit(a) ? a : b)); // min(-0, +0) = -0
+inline float bitsFloat(uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
 }
+/// All-ones when `u` is a NaN.
+inline uint32_t nanMask(uint32_t u) {
+  return 0u - static_cast<uint32_t>((u & 0x7fffffffu) > 0x7f800000u);
+}
+/// The unsigned order of the float values, -0 below +0.
+inline uint32_t orderKey(uint32_t u) {
+  return u ^ (static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u);
+}
+template <bool Max> inline float maxMinProp(float a, float b) {
+  const uint32_t ua = floatBits(a), ub = floatBits(b), na = nanMask(ua), nb = nanMask(ub);
+  const uint32_t pickA =
+      0u - static_cast<uint32_t>(Max ? orderKey(ua) > orderKey(ub) : orderKey(ua) < orderKey(ub));
+  const uint32_t r = ub ^ ((ua ^ ub) & pickA);
+  const uint32_t nan = ((ua & na) | (ub & ~na)) | 0x00400000u;
+  const uint32_t n = na | nb;
+  return bitsFloat((nan & n) | (r & ~n));
+}
+inline float maxProp(float a, float b) { return maxMinProp<true>(a, b); }
+inline float minProp(float a, float b) { return maxMinProp<false>(a, b); }
 
 /// Calls body(f) with f the binary function of `op` (one instantiation per op,
 /// so the element loops contain no dispatch).
