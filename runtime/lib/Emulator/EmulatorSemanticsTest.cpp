@@ -438,11 +438,11 @@ TEST(EmulatorSemantics, TensorTensorEveryAluOpWithSpecialValues) {
   }
 }
 
-/// Max and min (computed with integer selects so that they vectorise) give
-/// exactly the bits of the IEEE 754-2019 maximum/minimum reference: signed
-/// zeros, infinities, subnormals, NaN payloads (a's if NaN, else b's, quieted),
-/// on the in-place row
-/// path and on the gathered (strided) path.
+/// Max and min (element-wise: integer selects that vectorise; tensor_reduce:
+/// branches) give exactly the bits of the IEEE 754-2019 maximum/minimum
+/// reference: signed zeros, infinities, subnormals, NaN payloads (a's if NaN,
+/// else b's, quieted), on the in-place row path, the gathered (strided) path
+/// and in tensor_reduce.
 TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
   auto quietNaN = [](float a, float b) { // a's payload if a is NaN, else b's; quiet
     uint32_t u;
@@ -478,6 +478,35 @@ TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
     std::memcpy(&u, &x, 4);
     return u;
   };
+  // tensor_reduce (branches, same bits): each pair (a, b) interleaved in a
+  // row of 2 n, reduced over the innermost axis of [n][2].
+  for (AluOp op : {AluOp::Max, AluOp::Min}) {
+    std::vector<float> ab(a.size() * 2);
+    for (size_t k = 0; k < a.size(); ++k) {
+      ab[2 * k] = a[k];
+      ab[2 * k + 1] = b[k];
+    }
+    Harness h;
+    h.load(DType::F32, MemSpace::SBUF, 0, 0, n, 2 * n, ab);
+    std::memcpy(h.inputs[0].data.data(), ab.data(), h.inputs[0].data.size());
+    TensorReduce red;
+    red.dst = sb(DType::F32, 4096, 0, n, {n});
+    red.src = sb(DType::F32, 0, 0, n, {n, 2});
+    red.op = op;
+    red.axisMask = 0b10;
+    h.op(kQueueDVE, red);
+    const size_t o = h.store(DType::F32, MemSpace::SBUF, 4096, 0, n, n);
+    auto r = h.run(false);
+    ASSERT_TRUE(r) << r.error().message;
+    std::vector<float> y(a.size());
+    ASSERT_EQ(r->outputs[o].data.size(), y.size() * 4);
+    std::memcpy(y.data(), r->outputs[o].data.data(), y.size() * 4);
+    for (size_t k = 0; k < a.size(); ++k) {
+      const float want = op == AluOp::Max ? refMax(a[k], b[k]) : refMin(a[k], b[k]);
+      EXPECT_EQ(bits(y[k]), bits(want)) << "reduce " << aluOpName(op) << " of 0x" << std::hex
+                                        << bits(a[k]) << ", 0x" << bits(b[k]);
+    }
+  }
   for (AluOp op : {AluOp::Max, AluOp::Min})
     for (bool gathered : {false, true}) {
       // n partitions of n pairs; strided: in0 every other element of 2n.

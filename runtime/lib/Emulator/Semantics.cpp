@@ -68,6 +68,19 @@ template <bool Max> inline float maxMinProp(float a, float b) {
 }
 inline float maxProp(float a, float b) { return maxMinProp<true>(a, b); }
 inline float minProp(float a, float b) { return maxMinProp<false>(a, b); }
+/// The same bits with branches, for reductions: a loop-carried accumulator
+/// does not vectorise, and its well-predicted compares are shorter than the
+/// integer select chain (the encoder's softmax row max).
+inline float maxPropScalar(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return bitsFloat((floatBits(std::isnan(a) ? a : b)) | 0x00400000u);
+  return a > b ? a : (b > a ? b : (std::signbit(a) ? b : a)); // max(-0, +0) = +0
+}
+inline float minPropScalar(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return bitsFloat((floatBits(std::isnan(a) ? a : b)) | 0x00400000u);
+  return a < b ? a : (b < a ? b : (std::signbit(a) ? a : b)); // min(-0, +0) = -0
+}
 
 /// Calls body(f) with f the binary function of `op` (one instantiation per op,
 /// so the element loops contain no dispatch).
@@ -761,8 +774,8 @@ std::optional<std::string> Executor::tensorReduce(const TensorReduce &op) {
   switch (op.op) {
   case AluOp::Add: body([](float a, float b) { return a + b; }); break;
   case AluOp::Mul: body([](float a, float b) { return a * b; }); break;
-  case AluOp::Max: body([](float a, float b) { return maxProp(a, b); }); break;
-  case AluOp::Min: body([](float a, float b) { return minProp(a, b); }); break;
+  case AluOp::Max: body([](float a, float b) { return maxPropScalar(a, b); }); break;
+  case AluOp::Min: body([](float a, float b) { return minPropScalar(a, b); }); break;
   case AluOp::And:
     body([](float a, float b) { return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f; });
     break;
