@@ -9,7 +9,9 @@ Models (random weights, nothing downloaded): torchvision resnet18 on 1x3x224x224
 transformer block (nn.TransformerEncoderLayer d_model=256, 8 heads, FFN 1024, batch_first) on
 1x128x256.  Times are medians over --iters runs after one warm-up run, torch and the emulator
 alternating (so that both see the same load on a shared machine); PyTorch runs in eval mode
-under torch.no_grad() with its default thread count (reported).  The emulator computes every
+under torch.no_grad() with its default threads (reported: the intra-op pool and the OpenBLAS
+threads its GEMMs use; the emulator keeps OpenBLAS single-threaded while it runs, splitting
+large GEMMs over its own two tasks, and restores the setting).  The emulator computes every
 value (not --timing-only), so its result is also checked against PyTorch.
 """
 import argparse
@@ -36,6 +38,16 @@ def encoder():
 
 
 MODELS = {"resnet18": resnet18, "encoder": encoder}
+
+
+def blas_threads():
+    """Threads of the OpenBLAS that torch (and the emulator) call here, or None: torch's
+    get_num_threads() is its intra-op pool only, its GEMMs run on OpenBLAS's own threads."""
+    import ctypes
+    try:
+        return ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return None
 
 
 def median_times(fns, iters):
@@ -81,6 +93,7 @@ def bench(name, iters, target):
         "emulator_over_torch": t_emu / t_torch, "device_us": st["time_us"],
         "total_cycles": st["total_cycles"], "tensor_engine_utilization": st["tensor_engine_utilization"],
         "max_rel_err_vs_torch": err, "torch_threads": torch.get_num_threads(),
+        "torch_blas_threads": blas_threads(),
     }
 
 
@@ -110,7 +123,8 @@ def main():
               f"{r['compile_s']:.2f} s ({r['instructions']} instructions); emulator "
               f"{1e3 * r['emulator_s']:.1f} ms (1 thread {1e3 * r['emulator_1thread_s']:.1f} ms) "
               f"vs torch {1e3 * r['torch_s']:.1f} ms "
-              f"({r['torch_threads']} threads): {r['emulator_over_torch']:.2f}x ({goal}); device "
+              f"({r['torch_threads']} intra-op threads, OpenBLAS {r['torch_blas_threads']}): "
+              f"{r['emulator_over_torch']:.2f}x ({goal}); device "
               f"{r['device_us']:.1f} us modelled, TensorE utilisation "
               f"{100 * r['tensor_engine_utilization']:.1f}%; max rel err {r['max_rel_err_vs_torch']:.2g}")
     if args.json:

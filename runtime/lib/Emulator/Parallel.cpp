@@ -136,19 +136,18 @@ thread_local const std::atomic<unsigned> *tIdleWorkers = nullptr;
 bool executorHasIdleThread() { return !tIdleWorkers || tIdleWorkers->load() > 0; }
 
 unsigned defaultExecutorThreads() {
-  const int n = tbb::this_task_arena::max_concurrency();
-  if (n <= 1)
-    return 1;
-  // On a machine whose cores are already busy, the helper threads only
-  // time-share a core with the caller and every hand-off waits for a time
-  // slice: measured 10-100 % slower than sequential at 1-minute load averages
-  // of 5-8 on 2 cores. The threshold leaves room for the load this process
-  // itself (and, in benchmarks, the reference it is compared with) adds: two
-  // runnable threads beyond the cores. Results do not depend on the choice.
-  double load[1];
-  if (getloadavg(load, 1) == 1 && load[0] >= n + 2)
-    return 1;
-  return static_cast<unsigned>(n);
+  // One executor thread by default; large instructions still split their
+  // work over both cores when the other one is idle (Semantics.cpp). The
+  // executor's workers block between instructions and must be woken: any
+  // thread competing for a core delays every hand-off by a time slice, where
+  // TBB's caller simply runs both halves itself. Measured on 2 cores
+  // (resnet18 1x3x224x224): the parallel executor wins alone (32 vs 37 ms) but
+  // loses when anything else runs, e.g. OpenBLAS workers busy-waiting after
+  // torch's GEMMs in the same process (52 vs 38 ms; the encoder block 3.7 vs
+  // 2.4 ms), and at load averages of 5-8 (10-100 % slower). RunOptions::threads
+  // (trnc.Program.run(threads=N)) selects it explicitly. Results do not
+  // depend on the choice.
+  return 1;
 }
 
 Dependencies findDependencies(const std::vector<OrderedTask> &tasks) {
