@@ -1082,6 +1082,19 @@ static void emitTilingMismatch(Operation *op, StringRef tiling, const GemmShape 
       << target.sbufBytesPerPartition << " bytes per partition on " << target.name << ")";
 }
 
+
+/// The `trnc.matmul_plan` entries every plan has (MatmulBlocking.h), with
+/// accumulators of type `acc`.
+static SmallVector<NamedAttribute> planEntries(Builder &b, const Plan &plan, StringRef acc) {
+  return {b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan.strategy))),
+          b.getNamedAttr("bm", b.getI64IntegerAttr(plan.bm)),
+          b.getNamedAttr("bn", b.getI64IntegerAttr(plan.bn)),
+          b.getNamedAttr("bk", b.getI64IntegerAttr(plan.bk)),
+          b.getNamedAttr("acc", b.getStringAttr(acc)),
+          b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan.estimatedNs)),
+          b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan.sbufBytes))};
+}
+
 LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
   StringRef tiling = "auto";
   auto module = func->getParentOfType<ModuleOp>();
@@ -1169,16 +1182,8 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     if (!plan)
       return; // does not divide into tiles / blocks: per-tile lowering
     Builder b(op->getContext());
-    SmallVector<NamedAttribute> entries = {
-        b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan->strategy))),
-        b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
-        b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
-        b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
-        b.getNamedAttr("acc", b.getStringAttr(plan->accInOutputType ? trnrt::dtypeName(*out)
-                                                                    : "f32")),
-        b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
-        b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
-    };
+    SmallVector<NamedAttribute> entries =
+        planEntries(b, *plan, plan->accInOutputType ? trnrt::dtypeName(*out) : "f32");
     if (shape.mode != trnrt::MatmulMode::Normal)
       entries.push_back(
           b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))));
@@ -1281,16 +1286,8 @@ LogicalResult mlir::trn::blocking::markBlockedMatmuls(func::FuncOp func) {
     if (!plan)
       return; // a ragged shape (e.g. K not a multiple of 512): per-tile lowering
     Builder b(g->getContext());
-    SmallVector<NamedAttribute> entries = {
-        b.getNamedAttr("strategy", b.getStringAttr(strategyName(plan->strategy))),
-        b.getNamedAttr("bm", b.getI64IntegerAttr(plan->bm)),
-        b.getNamedAttr("bn", b.getI64IntegerAttr(plan->bn)),
-        b.getNamedAttr("bk", b.getI64IntegerAttr(plan->bk)),
-        b.getNamedAttr("acc", b.getStringAttr("f32")),
-        b.getNamedAttr("estimated_ns", b.getF64FloatAttr(plan->estimatedNs)),
-        b.getNamedAttr("sbuf_bytes", b.getI64IntegerAttr(plan->sbufBytes)),
-        b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))),
-    };
+    SmallVector<NamedAttribute> entries = planEntries(b, *plan, "f32");
+    entries.push_back(b.getNamedAttr("mode", b.getStringAttr(trnrt::matmulModeName(shape.mode))));
     if (convert) {
       entries.push_back(b.getNamedAttr("output", b.getStringAttr("convert")));
       convert->setAttr(kEpilogueAttr, b.getUnitAttr());

@@ -513,6 +513,28 @@ static void dropOverwrittenFill(linalg::FillOp fill, const llvm::DenseSet<Operat
   rewriter.eraseOp(fill);
 }
 
+/// The function's maximal accumulation chains of (non-blocked) device
+/// contractions, first tap first, the last chain in program order first
+/// (single contractions are chains of one).
+static SmallVector<SmallVector<linalg::LinalgOp>> tapChains(func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> contractions;
+  for (Operation &op : func.getBody().front())
+    if (auto l = dyn_cast<linalg::LinalgOp>(&op);
+        l && l.hasPureTensorSemantics() && isDeviceContraction(l) && !blocking::hasPlan(l))
+      contractions.push_back(l);
+  llvm::DenseSet<Operation *> seen;
+  const llvm::DenseSet<Operation *> none;
+  SmallVector<SmallVector<linalg::LinalgOp>> chains;
+  for (linalg::LinalgOp last : llvm::reverse(contractions)) {
+    if (seen.contains(last))
+      continue;
+    chains.push_back(accumulationChain(last, none));
+    for (linalg::LinalgOp tap : chains.back())
+      seen.insert(tap);
+  }
+  return chains;
+}
+
 /// Tap chains T1 -> ... -> Tn (isChainLink) whose first accumulator `v` is a
 /// (view of a) constant fill `c` are rewritten so that the whole chain can
 /// live in one PSUM tile: T1 accumulates into a fresh f32 zero fill, every
@@ -521,21 +543,10 @@ static void dropOverwrittenFill(linalg::FillOp fill, const llvm::DenseSet<Operat
 /// Tn's result. The eviction generic is the tile root (collectGroup pulls the
 /// chain in). Chains whose first accumulator is anything else keep their form.
 static void formTapChains(func::FuncOp func) {
-  SmallVector<linalg::LinalgOp> contractions;
-  for (Operation &op : func.getBody().front())
-    if (auto l = dyn_cast<linalg::LinalgOp>(&op);
-        l && l.hasPureTensorSemantics() && isDeviceContraction(l) && !blocking::hasPlan(l))
-      contractions.push_back(l);
-  llvm::DenseSet<Operation *> seen;
-  const llvm::DenseSet<Operation *> none;
   llvm::SetVector<linalg::FillOp> viewedFills;
   llvm::DenseSet<Operation *> evictions;
-  for (linalg::LinalgOp last : llvm::reverse(contractions)) {
-    if (seen.contains(last))
-      continue;
-    SmallVector<linalg::LinalgOp> chain = accumulationChain(last, none);
-    for (linalg::LinalgOp tap : chain)
-      seen.insert(tap);
+  for (SmallVector<linalg::LinalgOp> &chain : tapChains(func)) {
+    linalg::LinalgOp last = chain.back();
     // A convolution with one (1x1, or packTaps-stacked) tap is a chain too:
     // evicting into the output view beats loading and re-adding the fill.
     if (chain.size() < 2 && windowRowLength(last) == 0)
@@ -624,26 +635,7 @@ static DenseElementsAttr constantOf(Value v) {
 /// Applies to linalg.matmul taps with constant filters, f32/bf16 operands and
 /// collapsed-window moving operands (windowRowLength) of one shape.
 static void packTaps(func::FuncOp func, const trnrt::Target &target) {
-  SmallVector<linalg::LinalgOp> lasts;
-  {
-    SmallVector<linalg::LinalgOp> contractions;
-    for (Operation &op : func.getBody().front())
-      if (auto l = dyn_cast<linalg::LinalgOp>(&op);
-          l && l.hasPureTensorSemantics() && isDeviceContraction(l) && !blocking::hasPlan(l))
-        contractions.push_back(l);
-    llvm::DenseSet<Operation *> seen;
-    const llvm::DenseSet<Operation *> none;
-    for (linalg::LinalgOp last : llvm::reverse(contractions)) {
-      if (seen.contains(last))
-        continue;
-      for (linalg::LinalgOp tap : accumulationChain(last, none))
-        seen.insert(tap);
-      lasts.push_back(last);
-    }
-  }
-  const llvm::DenseSet<Operation *> none;
-  for (linalg::LinalgOp last : lasts) {
-    SmallVector<linalg::LinalgOp> chain = accumulationChain(last, none);
+  for (SmallVector<linalg::LinalgOp> &chain : tapChains(func)) {
     if (chain.size() < 2 || !llvm::all_of(chain, [](linalg::LinalgOp t) {
           return isa<linalg::MatmulOp>(t.getOperation()) && windowRowLength(t) > 0 &&
                  constantOf(t.getDpsInputOperand(0)->get());

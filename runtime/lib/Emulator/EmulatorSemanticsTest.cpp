@@ -478,6 +478,18 @@ TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
     std::memcpy(&u, &x, 4);
     return u;
   };
+  // The n x n results stored at output `o` against refMax/refMin, bit for bit.
+  auto expectPairs = [&](const Expected<RunResult> &r, size_t o, AluOp op,
+                         const std::string &what) {
+    std::vector<float> y(a.size());
+    ASSERT_EQ(r->outputs[o].data.size(), y.size() * 4);
+    std::memcpy(y.data(), r->outputs[o].data.data(), y.size() * 4);
+    for (size_t k = 0; k < a.size(); ++k) {
+      const float want = op == AluOp::Max ? refMax(a[k], b[k]) : refMin(a[k], b[k]);
+      EXPECT_EQ(bits(y[k]), bits(want)) << what << " " << aluOpName(op) << " of 0x" << std::hex
+                                        << bits(a[k]) << ", 0x" << bits(b[k]);
+    }
+  };
   // tensor_reduce (branches, same bits): each pair (a, b) interleaved in a
   // row of 2 n, reduced over the innermost axis of [n][2].
   for (AluOp op : {AluOp::Max, AluOp::Min}) {
@@ -498,14 +510,7 @@ TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
     const size_t o = h.store(DType::F32, MemSpace::SBUF, 4096, 0, n, n);
     auto r = h.run(false);
     ASSERT_TRUE(r) << r.error().message;
-    std::vector<float> y(a.size());
-    ASSERT_EQ(r->outputs[o].data.size(), y.size() * 4);
-    std::memcpy(y.data(), r->outputs[o].data.data(), y.size() * 4);
-    for (size_t k = 0; k < a.size(); ++k) {
-      const float want = op == AluOp::Max ? refMax(a[k], b[k]) : refMin(a[k], b[k]);
-      EXPECT_EQ(bits(y[k]), bits(want)) << "reduce " << aluOpName(op) << " of 0x" << std::hex
-                                        << bits(a[k]) << ", 0x" << bits(b[k]);
-    }
+    expectPairs(r, o, op, "reduce");
   }
   for (AluOp op : {AluOp::Max, AluOp::Min})
     for (bool gathered : {false, true}) {
@@ -528,15 +533,7 @@ TEST(EmulatorSemantics, MaxMinBitsOnSpecialValues) {
       const size_t o = h.store(DType::F32, MemSpace::SBUF, 2048, 0, n, n);
       auto r = h.run(false);
       ASSERT_TRUE(r) << r.error().message;
-      std::vector<float> y(a.size());
-      ASSERT_EQ(r->outputs[o].data.size(), y.size() * 4);
-      std::memcpy(y.data(), r->outputs[o].data.data(), y.size() * 4);
-      for (size_t k = 0; k < a.size(); ++k) {
-        const float want = op == AluOp::Max ? refMax(a[k], b[k]) : refMin(a[k], b[k]);
-        EXPECT_EQ(bits(y[k]), bits(want))
-            << aluOpName(op) << (gathered ? " gathered" : "") << " of 0x" << std::hex
-            << bits(a[k]) << ", 0x" << bits(b[k]);
-      }
+      expectPairs(r, o, op, gathered ? "tensor_tensor gathered" : "tensor_tensor");
     }
 }
 

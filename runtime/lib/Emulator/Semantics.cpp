@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "EmulatorInternal.h"
+#include "../Numerics/NumericsInternal.h"
 
 #include "trn/runtime/Numerics.h"
 
@@ -39,16 +40,8 @@ namespace {
 // payload if a is NaN, else b's (what x86 computes for a + b; spelled out
 // since compilers may commute a + b); otherwise the larger/smaller value,
 // with max(-0, +0) = +0 and min(-0, +0) = -0 (IEEE 754-2019 maximum/minimum).
-inline uint32_t floatBits(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  return u;
-}
-inline float bitsFloat(uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
+using detail::bitsOf;
+using detail::floatOf;
 /// All-ones when `u` is a NaN.
 inline uint32_t nanMask(uint32_t u) {
   return 0u - static_cast<uint32_t>((u & 0x7fffffffu) > 0x7f800000u);
@@ -58,27 +51,38 @@ inline uint32_t orderKey(uint32_t u) {
   return u ^ (static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u);
 }
 template <bool Max> inline float maxMinProp(float a, float b) {
-  const uint32_t ua = floatBits(a), ub = floatBits(b), na = nanMask(ua), nb = nanMask(ub);
+  const uint32_t ua = bitsOf(a), ub = bitsOf(b), na = nanMask(ua), nb = nanMask(ub);
   const uint32_t pickA =
       0u - static_cast<uint32_t>(Max ? orderKey(ua) > orderKey(ub) : orderKey(ua) < orderKey(ub));
   const uint32_t r = ub ^ ((ua ^ ub) & pickA);
   const uint32_t nan = ((ua & na) | (ub & ~na)) | 0x00400000u;
   const uint32_t n = na | nb;
-  return bitsFloat((nan & n) | (r & ~n));
+  return floatOf((nan & n) | (r & ~n));
 }
 inline float maxProp(float a, float b) { return maxMinProp<true>(a, b); }
+/// out[e] = f(in[e], c), or f(c, in[e]) with `reverse` (in may be out): one
+/// tensor_scalar stage over a row, each loop branch-free so it vectorises.
+template <class F>
+inline void scalarRow(F f, float c, bool reverse, const float *in, float *out, uint64_t E) {
+  if (reverse)
+    for (uint64_t e = 0; e < E; ++e)
+      out[e] = f(c, in[e]);
+  else
+    for (uint64_t e = 0; e < E; ++e)
+      out[e] = f(in[e], c);
+}
 inline float minProp(float a, float b) { return maxMinProp<false>(a, b); }
 /// The same bits with branches, for reductions: a loop-carried accumulator
 /// does not vectorise, and its well-predicted compares are shorter than the
 /// integer select chain (the encoder's softmax row max).
 inline float maxPropScalar(float a, float b) {
   if (std::isnan(a) || std::isnan(b))
-    return bitsFloat((floatBits(std::isnan(a) ? a : b)) | 0x00400000u);
+    return floatOf((bitsOf(std::isnan(a) ? a : b)) | 0x00400000u);
   return a > b ? a : (b > a ? b : (std::signbit(a) ? b : a)); // max(-0, +0) = +0
 }
 inline float minPropScalar(float a, float b) {
   if (std::isnan(a) || std::isnan(b))
-    return bitsFloat((floatBits(std::isnan(a) ? a : b)) | 0x00400000u);
+    return floatOf((bitsOf(std::isnan(a) ? a : b)) | 0x00400000u);
   return a < b ? a : (b < a ? b : (std::signbit(a) ? a : b)); // min(-0, +0) = -0
 }
 
@@ -661,13 +665,7 @@ std::optional<std::string> Executor::tensorScalar(const TensorScalar &op) {
           for (uint32_t p = p0; p < p1; ++p) {
             const float *in = fromSrc ? rowPtr(s, p) : rowPtr(d, p);
             float *out = rowPtr(d, p);
-            const float c = col[p];
-            if (reverse)
-              for (uint64_t e = 0; e < E; ++e)
-                out[e] = f(c, in[e]);
-            else
-              for (uint64_t e = 0; e < E; ++e)
-                out[e] = f(in[e], c);
+            scalarRow(f, col[p], reverse, in, out, E);
           }
         });
       });
@@ -690,13 +688,7 @@ std::optional<std::string> Executor::tensorScalar(const TensorScalar &op) {
     dispatchAlu(aop, [&](auto f) {
       for (uint32_t p = 0; p < P; ++p) {
         float *row = x + static_cast<uint64_t>(p) * E;
-        const float c = col[p];
-        if (reverse)
-          for (uint64_t e = 0; e < E; ++e)
-            row[e] = f(c, row[e]);
-        else
-          for (uint64_t e = 0; e < E; ++e)
-            row[e] = f(row[e], c);
+        scalarRow(f, col[p], reverse, row, row, E);
       }
     });
     return std::nullopt;
